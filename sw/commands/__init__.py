@@ -1,0 +1,1 @@
+"""Subcommands of the spikevec command line, one module each."""
