@@ -56,6 +56,11 @@ class CoreConfig:
             value = getattr(self, field)
             raise ValueError(f"CoreConfig.{field} = {value!r} is not allowed; {allowed}.")
 
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            want = {"int": int, "bool": bool, "str": str}[f.type]
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                bad(f.name, f"give a value of type {f.type}")
         if self.lanes not in LANE_CHOICES:
             bad("lanes", f"choose one of {', '.join(map(str, LANE_CHOICES))}")
         if self.element_width != 16:

@@ -133,6 +133,10 @@ class Instr:
         if missing or extra:
             raise EncodingError(f"{self.name} takes operands {list(self.operands)}; "
                                 f"got {sorted(values)}.")
+        unknown = set(modifiers or {}) - {m.name for m in self.modifiers}
+        if unknown:
+            raise EncodingError(f"{self.name} has no modifier {sorted(unknown)}; its "
+                                f"modifiers are {[m.name for m in self.modifiers]}.")
         for name, op in self.operands.items():
             word |= self._encode_operand(name, op, int(values[name]), config)
         for m in self.modifiers:

@@ -183,7 +183,8 @@ def _vector():
                            ("vtge", 6, ">=")):
         add(Instr(name, VR, _O["VTST"], "{rd}, {vs1}, {vs2}",
                   {"rd": X("rd"), "vs1": V("rs1"), "vs2": V("rs2")},
-                  f"x[rd] = sum over lanes of (vs1[i] {cond} vs2[i]) << i (signed)",
+                  f"x[rd] = sum over lanes of (vs1[i] {cond} vs2[i]) << i: signed "
+                  "compare, bits from the lane count up are 0",
                   "vector", T.VALU, fixed={"funct3": f3}, writes="x"))
     add(Instr("vsel", VR, _O["VSEL"], "{vd}, {rs1}, {vs2}",
               {"vd": V("rd"), "rs1": X("rs1"), "vs2": V("rs2")},

@@ -1,0 +1,1 @@
+"""Example assembly programs (data files; see vector_demo.s)."""

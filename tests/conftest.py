@@ -1,0 +1,5 @@
+"""Test configuration: make ``tests/`` importable so test files can ``import reference``."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
