@@ -1,0 +1,91 @@
+"""Shared fixed-point building blocks of the vector lanes (no components here).
+
+Every lane element is a 16-bit two's-complement integer. The functions below build
+combinational Amaranth expressions for the arithmetic that ``spikevec.hw.isa.table``
+defines in prose, so that the lane ALU and the lane multiplier compute it identically:
+
+* :func:`wrap16` -- the low 16 bits of an exact (wider) result, as ``signed(16)``;
+* :func:`saturate16` -- the exact result clamped to ``[-32768, 32767]``;
+* :func:`rounding_bias` -- what the rounding right shift ``rshift(x, s, mode)`` adds to
+  ``x`` before the arithmetic shift: ``0`` (floor), ``2^(s-1)`` (round half up) or the
+  top ``s`` bits of the lane generator output ``r >> (16 - s)`` (stochastic); ``0``
+  whenever ``s = 0``, so every mode returns ``x`` unchanged for a zero shift;
+* :class:`RoundMode` -- the rounding-mode selector shared by the ALU and multiplier.
+
+Nothing here knows instruction encodings: the decoder maps instruction modifiers onto
+:class:`RoundMode` members by name.
+"""
+from __future__ import annotations
+
+from amaranth.hdl import Const, Mux, Shape, Value, signed, unsigned
+from amaranth.lib import enum
+
+__all__ = ["RoundMode", "ELEMENT", "INT16_MIN", "INT16_MAX",
+           "wrap16", "saturate16", "saturate_or_wrap16", "rounding_bias"]
+
+ELEMENT = signed(16)
+INT16_MIN, INT16_MAX = -32768, 32767
+
+
+class RoundMode(enum.Enum, shape=2):
+    """How the rounding right shift by ``s`` bits treats the discarded bits.
+
+    ``FLOOR``: plain arithmetic shift (rounds towards minus infinity).
+    ``HALF_UP``: add ``2^(s-1)`` first (round to nearest, ties upwards).
+    ``STOCHASTIC``: add ``r >> (16 - s)`` first, the top ``s`` bits of the lane's
+    16-bit Xoroshiro32++ output ``r`` (unbiased on average).
+    The fourth encoding of the 2-bit shape is unused; the units treat it as ``FLOOR``.
+    """
+    FLOOR = 0
+    HALF_UP = 1
+    STOCHASTIC = 2
+
+
+def wrap16(x) -> Value:
+    """The low 16 bits of ``x`` reinterpreted as a signed 16-bit value."""
+    return Value.cast(x)[:16].as_signed()
+
+
+def saturate16(x) -> Value:
+    """``x`` (signed, any width >= 16) clamped to ``[-32768, 32767]`` as ``signed(16)``.
+
+    Overflow is detected without a magnitude comparator: ``x`` fits in 16 bits exactly
+    when its bits ``[15:]`` are all equal to its sign bit.
+    """
+    x = Value.cast(x)
+    assert x.shape().signed, "saturate16 needs a signed operand"
+    if len(x) <= 16:
+        return x.as_signed()
+    upper = x[15:]
+    fits = upper.all() | ~upper.any()
+    clamp = Mux(x[-1], Const(INT16_MIN, ELEMENT), Const(INT16_MAX, ELEMENT))
+    return Mux(fits, x[:16], clamp).as_signed()
+
+
+def saturate_or_wrap16(x, sat) -> Value:
+    """``saturate16(x)`` when the 1-bit ``sat`` is high, else ``wrap16(x)``."""
+    x = Value.cast(x)
+    if len(x) <= 16:
+        return x.as_signed()
+    upper = x[15:]
+    fits = upper.all() | ~upper.any()
+    clamp = Mux(x[-1], Const(INT16_MIN, ELEMENT), Const(INT16_MAX, ELEMENT))
+    return Mux(Value.cast(sat) & ~fits, clamp, x[:16]).as_signed()
+
+
+def rounding_bias(shift, mode, r) -> Value:
+    """What ``rshift(x, shift, mode)`` adds to ``x`` before shifting, as ``unsigned(15)``.
+
+    ``shift`` is ``unsigned(4)`` (0..15), ``mode`` a :class:`RoundMode` value, ``r`` the
+    16-bit generator output (only :attr:`RoundMode.STOCHASTIC` uses it). The result is
+    always ``< 2^shift`` and is ``0`` for ``shift = 0`` in every mode.
+    """
+    shift = Value.cast(shift)
+    r = Value.cast(r)
+    assert len(shift) == 4 and len(r) == 16
+    # 2^(shift-1): a one shifted to position `shift`, then dropped by one place.
+    half = (Const(1, 1) << shift)[1:16]
+    # r >> (16 - shift) == (r << shift) >> 16 (the top `shift` bits of r), 0 for shift 0.
+    random = (r.as_unsigned() << shift)[16:31]
+    return Mux(mode == RoundMode.HALF_UP, half,
+               Mux(mode == RoundMode.STOCHASTIC, random, Const(0, 15)))
