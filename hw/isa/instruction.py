@@ -25,13 +25,16 @@ class EncodingError(ValueError):
 class Timing:
     """Timing classes of the cycle model (see :data:`spikevec.hw.isa.table.TIMING`)."""
     ALU = "alu"
+    MUL = "mul"
     LOAD = "load"
     STORE = "store"
     BRANCH = "branch"
     JUMP = "jump"
     SYSTEM = "system"
     VALU = "valu"
+    VTOX = "vtox"        # vector unit result written to a scalar register
     VLOAD = "vload"
+    VACC = "vacc"        # fused load-accumulate
     VSTORE = "vstore"
 
 
@@ -49,7 +52,9 @@ class Instr:
     modifiers: tuple = ()
     ignore: tuple = ()
     why: str = ""          # for extensions: the cycles they save
-    writes: str = ""       # "x", "v", "xmem", "vmem", "lmem" or "" (for the trace docs)
+    writes: str = ""       # "x", "v", "xmem", "vmem", "lmem", "rng" or "" (trace docs)
+    reads_rd: bool = False  # the destination register is also a source (vsel, vlacc)
+    uses_rng: bool = False  # needs the per-lane generators (besides the .rs modifier)
 
     # ------------------------------------------------------------------------------
     def __post_init__(self):
@@ -105,10 +110,15 @@ class Instr:
         return (word & self.mask) == self.match
 
     def legal(self, word: int, config) -> bool:
-        """True if ``word`` (which :meth:`matches`) uses no reserved field value."""
+        """True if ``word`` (which :meth:`matches`) uses no reserved field value and
+        nothing the configured core lacks (a core built without ``stochastic_rounding``
+        has no generators: ``.rs`` and the generator instructions are illegal on it)."""
         for m in self.modifiers:
             if self.get(word, m.field) not in m.values():
                 return False
+        if not config.stochastic_rounding and (self.uses_rng or any(
+                m.suffixes.get(".rs") == self.get(word, m.field) for m in self.modifiers)):
+            return False
         for op in self.operands.values():
             value = self.get(word, op.field)
             if op.kind == Kind.LANE and value >= config.lanes:

@@ -17,7 +17,6 @@ This module imports nothing of spikevec outside ``spikevec.hw.isa`` and
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import sys
 from pathlib import Path
@@ -137,15 +136,6 @@ def syntax(ins) -> str:
 
 
 # Sections -----------------------------------------------------------------------------
-_CLASS_COST = {
-    Timing.ALU: "1", Timing.STORE: "1", Timing.VALU: "1", Timing.VSTORE: "1",
-    Timing.SYSTEM: "1 (ecall and ebreak then stop the core)",
-    Timing.BRANCH: f"1, or {1 + TIMING.taken_penalty} when taken",
-    Timing.JUMP: f"{1 + TIMING.taken_penalty}",
-    Timing.LOAD: f"1, or {1 + TIMING.load_use_penalty} when the next instruction reads rd",
-    Timing.VLOAD: f"1, or {1 + TIMING.load_use_penalty} when the next instruction reads "
-                  "the destination vector register",
-}
 
 
 def _intro() -> list[str]:
@@ -205,12 +195,15 @@ def _intro() -> list[str]:
     out += _table(["preset", "lanes", "vector bytes", "imem", "dmem", "vmem",
                    "lane memory"], rows)
     out += ["## Cycle model", "",
-            " ".join(TIMING.__class__.__doc__.replace("``", "`").split()) + " Values:", ""]
-    out += _table(["parameter", "cycles"], [[f"`{f.name}`", str(getattr(TIMING, f.name))]
-                                            for f in dataclasses.fields(TIMING)])
-    classes = sorted({v for k, v in vars(Timing).items() if k.isupper()})
-    out += _table(["cycle class", "cycles"],
-                  [[f"`{c}`", _CLASS_COST.get(c, "1")] for c in classes])
+            " ".join(TIMING.__class__.__doc__.replace("``", "`").split()), ""]
+    out += [f"A taken branch or any jump costs `taken_penalty` = {TIMING.taken_penalty} "
+            "extra cycles. Result latency of each timing class (a reader that issues "
+            "`latency - 1` or fewer cycles after the writer stalls until it is ready):", ""]
+    members = {v: [i.name for i in INSTRUCTIONS if i.timing == v] for _, v in
+               sorted((k, v) for k, v in vars(Timing).items() if k.isupper())}
+    out += _table(["timing class", "latency", "instructions"],
+                  [[f"`{c}`", str(TIMING.latency_of(c)), ", ".join(members[c])]
+                   for c, _ in TIMING.latency])
     out += ["## CSRs", "",
             "All CSRs are read-only counters: `csrrs`/`csrrc` with rs1 = x0 and "
             "`csrrsi`/`csrrci` with uimm = 0 read them; every form that writes is "

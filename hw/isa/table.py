@@ -17,7 +17,7 @@ Vector semantics use these definitions (lanes ``i = 0 .. L-1``, elements int16):
   s1 = rotl(s1, 10)`` (all mod 2^16). ``r`` is computed from the state before the step.
   Every instruction with stochastic rounding, and ``vrng``, steps all lanes once.
 * Hazards: none are visible to software; the core interlocks. :data:`TIMING` is the cycle
-  model shared by the golden model and the RTL.
+  model (a scoreboard of per-class result latencies) shared by the golden model and RTL.
 
 This module imports nothing of spikevec outside ``spikevec.hw.isa``.
 """
@@ -48,11 +48,23 @@ CSRS = {"cycle": 0xC00, "instret": 0xC02, "cycleh": 0xC80, "instreth": 0xC82}
 
 @dataclass(frozen=True)
 class CycleModel:
-    """Cycles an instruction costs. Base cost 1; a taken branch or any jump adds
-    ``taken_penalty``; a scalar or vector load whose destination the next instruction
-    reads adds ``load_use_penalty``."""
+    """The cycle contract between the golden model and the RTL (a scoreboard).
+
+    Instructions issue in program order. Instruction ``n`` issues at cycle
+    ``t[n] = max(t[n-1] + cost[n-1], ready(r) for every register r it reads)`` where
+    ``cost`` is 1, plus ``taken_penalty`` for a taken branch or any jump. A register
+    written by an instruction that issues at ``t`` is ready at ``t + latency`` of the
+    writer's timing class (``latency`` 1: the very next instruction may use it with no
+    stall). ``x0`` is always ready. The cycle counter reads ``t[n]`` at instruction ``n``;
+    after the last instruction it is ``t[last] + cost[last]``.
+    """
     taken_penalty: int = 2
-    load_use_penalty: int = 1
+    latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.LOAD, 2), (T.STORE, 1), (T.BRANCH, 1),
+                      (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VTOX, 1), (T.VLOAD, 2),
+                      (T.VACC, 3), (T.VSTORE, 1))
+
+    def latency_of(self, timing: str) -> int:
+        return dict(self.latency)[timing]
 
 
 TIMING = CycleModel()
@@ -128,7 +140,7 @@ def _scalar():
                   csr_doc + "; csrrs/csrrc with rs1 = x0 and csrrsi/csrrci with uimm = 0 "
                   "only read", "Zicsr", T.ALU, fixed={"funct3": f3}, writes="x"))
     add(Instr("mul", R, _O["OP"], "{rd}, {rs1}, {rs2}", _rr,
-              "x[rd] = low 32 bits of x[rs1] * x[rs2]", "M", T.ALU,
+              "x[rd] = low 32 bits of x[rs1] * x[rs2]", "M", T.MUL,
               fixed={"funct3": 0, "funct7": 1}, writes="x"))
     for name, imm, what in (("clz", 0, "count leading zeros"),
                             ("ctz", 1, "count trailing zeros"),
@@ -185,11 +197,11 @@ def _vector():
                   {"rd": X("rd"), "vs1": V("rs1"), "vs2": V("rs2")},
                   f"x[rd] = sum over lanes of (vs1[i] {cond} vs2[i]) << i: signed "
                   "compare, bits from the lane count up are 0",
-                  "vector", T.VALU, fixed={"funct3": f3}, writes="x"))
+                  "vector", T.VTOX, fixed={"funct3": f3}, writes="x"))
     add(Instr("vsel", VR, _O["VSEL"], "{vd}, {rs1}, {vs2}",
               {"vd": V("rd"), "rs1": X("rs1"), "vs2": V("rs2")},
               "vd[i] = vs2[i] if bit i of x[rs1] else vd[i]", "vector", T.VALU,
-              writes="v"))
+              writes="v", reads_rd=True))
     vmem = "a = x[rs1] + imm, a multiple of the vector size, inside vector memory"
     add(Instr("vload", I, _O["VLOAD"], "{vd}, {imm}({rs1})",
               {"vd": V("rd"), "rs1": X("rs1"), "imm": SImm()},
@@ -211,25 +223,25 @@ def _vector():
               "vd[i] = wrap(x[rs1])", "vector", T.VALU, fixed={"funct3": 0}, writes="v"))
     add(Instr("vextract", I, _O["VMOV"], "{rd}, {vs1}, {lane}",
               {"rd": X("rd"), "vs1": V("rs1"), "lane": Lane("imm_11_0")},
-              "x[rd] = sext16(vs1[lane]) (lane < lanes, else illegal)", "vector", T.VALU,
+              "x[rd] = sext16(vs1[lane]) (lane < lanes, else illegal)", "vector", T.VTOX,
               fixed={"funct3": 1}, writes="x"))
     vspc = _O["VSPC"]
     add(Instr("vrng", VR, vspc, "{vd}", {"vd": V("rd")},
               "vd[i] = the lane generator's output r (as int16); step all lanes",
-              "vector", T.VALU, fixed={"funct3": 0}, writes="v"))
+              "vector", T.VALU, fixed={"funct3": 0}, uses_rng=True, writes="v"))
     add(Instr("vandadd", VR, vspc, "{vd}, {vs1}, {rs2}, {n}",
               {"vd": V("rd"), "vs1": V("rs1"), "rs2": X("rs2"), "n": UImm("shift")},
               "vd[i] = wrap((vs1[i] & (2^n - 1)) + x[rs2]): ring-buffer lane addresses",
               "vector", T.VALU, fixed={"funct3": 1}, writes="v"))
     add(Instr("vseed", VR, vspc, "{vs1}, {vs2}", {"vs1": V("rs1"), "vs2": V("rs2")},
               "s0 of lane i = vs1[i], s1 = vs2[i] (an all-zero state stays zero)",
-              "vector", T.VALU, fixed={"funct3": 2}, writes="rng",
+              "vector", T.VALU, fixed={"funct3": 2}, uses_rng=True, writes="rng",
               why="seeds from registers: 1 instruction instead of FeNN's two loads"))
     add(Instr("vrds0", VR, vspc, "{vd}", {"vd": V("rd")}, "vd[i] = s0 of lane i",
-              "vector", T.VALU, fixed={"funct3": 3}, writes="v",
+              "vector", T.VALU, fixed={"funct3": 3}, uses_rng=True, writes="v",
               why="lets the runtime save and restore generator state (checkpoints)"))
     add(Instr("vrds1", VR, vspc, "{vd}", {"vd": V("rd")}, "vd[i] = s1 of lane i",
-              "vector", T.VALU, fixed={"funct3": 4}, writes="v",
+              "vector", T.VALU, fixed={"funct3": 4}, uses_rng=True, writes="v",
               why="lets the runtime save and restore generator state (checkpoints)"))
     vimm = _O["VSOP_IMM"]
     shamt = UImm("rs2", hi=15)
@@ -269,14 +281,14 @@ def _vector():
               {"vd": V("rd"), "off": SImm("imm8", scale="vector"), "rs1": X("rs1"),
                "shift": UImm("shift")},
               f"a = x[rs1] + off ({vmem}); w = int16 vmem[a + 2i]; "
-              "vd[i] = sat(vd[i] + (w << shift))", "vector", T.VLOAD,
-              fixed={"funct3": 0}, writes="v", why=acc_why))
+              "vd[i] = sat(vd[i] + (w << shift))", "vector", T.VACC,
+              fixed={"funct3": 0}, writes="v", why=acc_why, reads_rd=True))
     add(Instr("vlacc8", VA, vlacc, "{vd}, {off}({rs1}), {shift}",
               {"vd": V("rd"), "off": SImm("imm8", scale="half"), "rs1": X("rs1"),
                "shift": UImm("shift")},
               "a = x[rs1] + off, a multiple of the lane count (half a vector), inside "
               "vector memory; w = int8 vmem[a + i]; vd[i] = sat(vd[i] + (w << shift))",
-              "vector", T.VLOAD, fixed={"funct3": 1}, writes="v",
+              "vector", T.VACC, fixed={"funct3": 1}, writes="v", reads_rd=True,
               why=acc_why + "; 8-bit weights halve the memory of every projection, so a "
                             "700-256-20 recurrent network (250k synapses) fits on chip"))
     add(Instr("vload8", VA, vlacc, "{vd}, {off}({rs1}), {shift}",
