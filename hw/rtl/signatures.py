@@ -1,0 +1,86 @@
+"""Interface signatures of the scalar core: vector issue, host memory access, status.
+
+Directions are given from the scalar core's side: a core port ``Out(sig)`` drives the
+members marked ``Out`` and receives the members marked ``In``; the other party (vector
+unit, host bridge) uses ``In(sig)`` (the flipped signature).
+"""
+from __future__ import annotations
+
+from amaranth.hdl import signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .enums import Op, TrapCause
+
+__all__ = ["VectorIssueSignature", "HostMemorySignature", "StatusSignature"]
+
+
+class VectorIssueSignature(wiring.Signature):
+    """Core -> vector unit issue interface.
+
+    Issue (EX stage). ``valid`` is high while a legal vector instruction sits in EX; it
+    *issues* in a cycle where ``valid & ~stall & ~fault``, and then leaves EX at the next
+    clock edge. Side effects must happen only for issued instructions.
+
+    * ``op`` (:data:`Op`), ``word`` (32): the instruction and its raw word (read format
+      fields such as ``shift``/``round``/``sat``/``imm16``/``imm8`` through
+      ``data.View(FORMATS[...].layout, word)``);
+    * ``rd``, ``rs1``, ``rs2`` (5): register fields; ``imm`` (signed 32): the decoder's
+      immediate (I and S formats);
+    * ``rs1_value``, ``rs2_value`` (32): ``x[rs1]`` and ``x[rs2]`` after forwarding;
+    * ``stall`` (in): hold the instruction in EX (and everything younger) this cycle.
+      It fans out to the whole front end: drive it from a register where possible;
+    * ``x_result`` (in, 32): for instructions that write ``x[rd]`` (``vtst*``,
+      ``vextract``), the value, sampled in the issue cycle and forwarded like an ALU
+      result (no extra cycle);
+    * ``fault`` (in), ``fault_addr`` (in, 32): refuse the instruction in EX (for example
+      a vector address outside vector memory); the core halts with
+      ``TrapCause.VECTOR_FAULT`` and the address. ``fault`` wins over ``stall``.
+
+    Look-ahead (ID stage), so the unit can start reading its register file one cycle early:
+    ``id_valid``/``id_op``/``id_word`` describe the (possibly illegal or scalar)
+    instruction in ID; ``id_advance`` is high in a cycle at whose end it moves into EX.
+    """
+
+    def __init__(self):
+        super().__init__({
+            "valid": Out(1), "op": Out(Op), "word": Out(32),
+            "rd": Out(5), "rs1": Out(5), "rs2": Out(5), "imm": Out(signed(32)),
+            "rs1_value": Out(32), "rs2_value": Out(32),
+            "stall": In(1), "x_result": In(32), "fault": In(1), "fault_addr": In(32),
+            "id_valid": Out(1), "id_op": Out(Op), "id_word": Out(32), "id_advance": Out(1),
+        })
+
+
+class HostMemorySignature(wiring.Signature):
+    """Host access to one memory, honoured only while the core is not running.
+
+    ``addr`` is a word index; ``rdata`` shows the word addressed in the previous cycle
+    (one cycle latency); ``we`` has one bit per byte lane (``byte_lanes`` bits).
+    """
+
+    def __init__(self, depth: int, byte_lanes: int = 1):
+        super().__init__({
+            "addr": In(range(depth)), "wdata": In(32), "we": In(byte_lanes),
+            "rdata": Out(32),
+        })
+
+
+class StatusSignature(wiring.Signature):
+    """Core status for the host port.
+
+    * ``running``: the core is executing; ``halted``: it stopped (``cause`` says why);
+    * ``trap_pc``, ``trap_word``: pc and word of the instruction that halted the core;
+    * ``trap_addr``: the faulting address (FETCH_FAULT and ILLEGAL: the pc;
+      LOAD/STORE_FAULT: the data byte address; VECTOR_FAULT: from the vector unit), 0 for
+      ECALL/EBREAK;
+    * ``cycles``, ``instret``: the cycle-model cycle count and retired-instruction count
+      (the values the ``cycle``/``instret`` CSRs would read next).
+    """
+
+    def __init__(self):
+        super().__init__({
+            "running": Out(1), "halted": Out(1), "cause": Out(TrapCause),
+            "trap_pc": Out(32), "trap_word": Out(32), "trap_addr": Out(32),
+            "cycles": Out(64), "instret": Out(64),
+        })
