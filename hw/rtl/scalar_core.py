@@ -53,7 +53,8 @@ from .enums import Op, TrapCause, op_of
 from .load_store_unit import LoadStoreUnit
 from .multiplier import Multiplier
 from .register_file import RegisterFile
-from .signatures import HostMemorySignature, StatusSignature, VectorIssueSignature
+from .signatures import (HostMemorySignature, ScalarRetireSignature, StatusSignature,
+                         VectorIssueSignature)
 
 __all__ = ["ScalarCore"]
 
@@ -106,6 +107,7 @@ class ScalarCore(wiring.Component):
             "vector": Out(VectorIssueSignature()),
             "imem_host": Out(HostMemorySignature(config.imem_words)),
             "dmem_host": Out(HostMemorySignature(dmem_words, 4)),
+            "retire": Out(ScalarRetireSignature()),
         })
         self.imem = memory.Memory(shape=32, depth=config.imem_words, init=list(program))
         self.dmem = memory.Memory(shape=32, depth=dmem_words,
@@ -146,8 +148,9 @@ class ScalarCore(wiring.Component):
         m_valid, m_rd, m_writes_x, m_result = Signal(), Signal(5), Signal(), Signal(32)
         m_load, m_late_mul, m_op, m_addr_lo = Signal(), Signal(), Signal(Op), Signal(2)
         m_word_addr = Signal.like(lsu.ex_word_addr)
-        m_byte_en, m_wdata = Signal(4), Signal(32)
+        m_byte_en, m_wdata, m_pc = Signal(4), Signal(32), Signal(32)
         w_valid, w_rd, w_writes_x, w_result = Signal(), Signal(5), Signal(), Signal(32)
+        w_pc = Signal(32)
 
         # IF -------------------------------------------------------------------------------
         f_fault = f_pc[:2].any() | (f_pc >= cfg.imem_bytes)
@@ -182,7 +185,7 @@ class ScalarCore(wiring.Component):
         # EX: vector issue -----------------------------------------------------------------
         m.d.comb += [
             vec.valid.eq(e_valid & e_vector & ~e_illegal & ~e_fetch_fault),
-            vec.op.eq(e_op), vec.word.eq(e_word), vec.imm.eq(e_imm),
+            vec.op.eq(e_op), vec.word.eq(e_word), vec.imm.eq(e_imm), vec.pc.eq(e_pc),
             vec.rd.eq(e_rd), vec.rs1.eq(e_rs1), vec.rs2.eq(e_rs2),
             vec.rs1_value.eq(a), vec.rs2_value.eq(b),
             vec.id_valid.eq(d_valid), vec.id_op.eq(dec.op), vec.id_word.eq(d_word),
@@ -320,10 +323,18 @@ class ScalarCore(wiring.Component):
             m_load.eq(lsu.ex_is_load), m_late_mul.eq(e_late_mul), m_op.eq(e_op),
             m_addr_lo.eq(lsu.ex_addr[:2]),
             m_word_addr.eq(lsu.ex_word_addr), m_byte_en.eq(lsu.ex_byte_en),
-            m_wdata.eq(lsu.ex_wdata),
-            w_valid.eq(m_valid), w_rd.eq(m_rd), w_writes_x.eq(m_writes_x),
+            m_wdata.eq(lsu.ex_wdata), m_pc.eq(e_pc),
+            w_valid.eq(m_valid), w_rd.eq(m_rd), w_writes_x.eq(m_writes_x), w_pc.eq(m_pc),
             w_result.eq(Mux(m_load, lsu.mem_value, Mux(m_late_mul, mul.product, m_result))),
         ]
         m.d.comb += [status.running.eq(running), status.cycles.eq(cycles),
                      status.instret.eq(instret)]
+        retire = self.retire
+        m.d.comb += [
+            retire.x_valid.eq(w_valid & w_writes_x & (w_rd != 0)), retire.x_pc.eq(w_pc),
+            retire.x_rd.eq(w_rd), retire.x_value.eq(w_result),
+            retire.mem_valid.eq(m_valid & m_byte_en.any()), retire.mem_pc.eq(m_pc),
+            retire.mem_word_addr.eq(m_word_addr), retire.mem_byte_en.eq(m_byte_en),
+            retire.mem_data.eq(m_wdata),
+        ]
         return m

@@ -12,7 +12,8 @@ from amaranth.lib.wiring import In, Out
 
 from .enums import Op, TrapCause
 
-__all__ = ["VectorIssueSignature", "HostMemorySignature", "StatusSignature"]
+__all__ = ["VectorIssueSignature", "HostMemorySignature", "StatusSignature",
+           "ScalarRetireSignature", "VectorRetireSignature"]
 
 
 class VectorIssueSignature(wiring.Signature):
@@ -25,6 +26,7 @@ class VectorIssueSignature(wiring.Signature):
     * ``op`` (:data:`Op`), ``word`` (32): the instruction and its raw word (read format
       fields such as ``shift``/``round``/``sat``/``imm16``/``imm8`` through
       ``data.View(FORMATS[...].layout, word)``);
+    * ``pc`` (32): the instruction's address (for the vector unit's retire trace only);
     * ``rd``, ``rs1``, ``rs2`` (5): register fields; ``imm`` (signed 32): the decoder's
       immediate (I and S formats);
     * ``rs1_value``, ``rs2_value`` (32): ``x[rs1]`` and ``x[rs2]`` after forwarding;
@@ -44,7 +46,7 @@ class VectorIssueSignature(wiring.Signature):
 
     def __init__(self):
         super().__init__({
-            "valid": Out(1), "op": Out(Op), "word": Out(32),
+            "valid": Out(1), "op": Out(Op), "word": Out(32), "pc": Out(32),
             "rd": Out(5), "rs1": Out(5), "rs2": Out(5), "imm": Out(signed(32)),
             "rs1_value": Out(32), "rs2_value": Out(32),
             "stall": In(1), "x_result": In(32), "fault": In(1), "fault_addr": In(32),
@@ -83,4 +85,50 @@ class StatusSignature(wiring.Signature):
             "running": Out(1), "halted": Out(1), "cause": Out(TrapCause),
             "trap_pc": Out(32), "trap_word": Out(32), "trap_addr": Out(32),
             "cycles": Out(64), "instret": Out(64),
+        })
+
+
+class ScalarRetireSignature(wiring.Signature):
+    """The scalar core's architectural writes, in program order, for lockstep comparison
+    with the golden model's write-back trace (simulation only: nothing in the SoC reads
+    these outputs, so synthesis removes them).
+
+    * ``x_valid``: in this cycle ``x[x_rd] = x_value`` is written by the instruction at
+      ``x_pc`` (never for ``x0``), whether by a scalar instruction or a vector one that
+      writes a scalar register (``vtst*``, ``vextract``);
+    * ``mem_valid``: in this cycle the store at ``mem_pc`` writes the bytes of
+      ``mem_data`` selected by ``mem_byte_en`` into data-memory word ``mem_word_addr``.
+    """
+
+    def __init__(self):
+        super().__init__({
+            "x_valid": Out(1), "x_pc": Out(32), "x_rd": Out(5), "x_value": Out(32),
+            "mem_valid": Out(1), "mem_pc": Out(32), "mem_word_addr": Out(30),
+            "mem_byte_en": Out(4), "mem_data": Out(32),
+        })
+
+
+class VectorRetireSignature(wiring.Signature):
+    """The vector unit's architectural writes, in program order (simulation only).
+
+    * ``v_valid``: ``v[v_reg] = v_value`` (``lanes`` x 16 bits, lane 0 in the low bits),
+      written by the instruction at ``v_pc``;
+    * ``vmem_valid``: a vector store at ``vmem_pc`` writes ``vmem_value`` at vector-memory
+      byte address ``vmem_addr``;
+    * ``lmem_valid``: a lane-local store at ``lmem_pc`` writes, in every lane ``i`` whose
+      bit of ``lmem_lanes`` is set, element ``lmem_addr[i]`` of lane memory ``i`` with
+      ``lmem_value[i]`` (lane ``i`` in bits ``16*i`` up of both);
+    * ``rng_valid``: ``vseed`` at ``rng_pc`` set the generators to ``rng_s0``/``rng_s1``.
+    """
+
+    def __init__(self, lanes: int):
+        width = 16 * lanes
+        super().__init__({
+            "v_valid": Out(1), "v_pc": Out(32), "v_reg": Out(5), "v_value": Out(width),
+            "vmem_valid": Out(1), "vmem_pc": Out(32), "vmem_addr": Out(32),
+            "vmem_value": Out(width),
+            "lmem_valid": Out(1), "lmem_pc": Out(32), "lmem_lanes": Out(lanes),
+            "lmem_addr": Out(width), "lmem_value": Out(width),
+            "rng_valid": Out(1), "rng_pc": Out(32), "rng_s0": Out(width),
+            "rng_s1": Out(width),
         })
