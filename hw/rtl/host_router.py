@@ -1,0 +1,143 @@
+"""HostRouter: the host port's request bus and control, routed to the core's host ports.
+
+The router sits between :class:`.host_port.HostPort` (``bus``: :class:`HostBusSignature`,
+``control``: :class:`HostControlSignature`, both flipped here) and a core that offers one
+:class:`.signatures.HostMemorySignature` port per address space plus ``start``/``status``
+(the ports of ``hw/rtl/core.py``'s ``Core``, or of :class:`.soc_scalar_core.SocScalarCore`
+until that exists).
+
+Contract
+--------
+* Requests: a request of space ``s`` is taken (``req.ready``) in any cycle in which the
+  core can serve ``s``. Spaces in ``live_spaces`` are served at any time; every other
+  space only while the core is stopped, so a request for one of them that arrives while
+  the core runs waits (``ready`` low) until the core stops. The host port never sends
+  IMEM/XREG/VREG requests while running (it answers ``BUSY``); DMEM/VMEM/LMEM requests
+  wait unless the core declares them live.
+* A transfer drives ``addr``/``wdata`` of every memory port and ``we`` (all byte lanes)
+  of the selected one only; a read answers with exactly one ``rdata`` beat in the next
+  cycle (the ports have one cycle of read latency), taken from the space read.
+* Control: ``start`` is passed on (the core always starts at pc 0: ``start_pc`` is
+  ignored, see *Gaps*); a ``halt`` pulse is latched into ``core_halt`` until the core
+  stops or is started again.
+* Status: ``control.status`` shows ``running`` for :data:`DRAIN_CYCLES` cycles longer
+  than the core does, so that the instructions still in MEM and WB after a halt have
+  written memory and registers before the host may read them (and ``halted`` only after
+  that). ``cause``, ``trap_*``, ``cycles`` and ``instret`` are the core's. The core's
+  status has no ``pc``: the router reports ``trap_pc`` (the pc the golden model stops at
+  for ecall, ebreak and faults; 0 while running).
+
+Gaps (need core changes, not router ones): the core starts at pc 0 whatever ``start_pc``
+is; a core without a halt input ignores ``core_halt``, so ``HALT`` of a running program
+is answered ``BUSY`` by the host port after its timeout.
+"""
+from __future__ import annotations
+
+from amaranth.hdl import Const, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import CoreConfig
+from .host_bus import HostBusSignature, HostControlSignature
+from .host_protocol import Space, space_bytes
+from .signatures import HostMemorySignature, StatusSignature
+
+__all__ = ["HostRouter", "DRAIN_CYCLES", "ROUTED_SPACES", "space_port_signature"]
+
+#: Cycles the router keeps reporting ``running`` after the core stops (MEM and WB drain).
+DRAIN_CYCLES = 3
+
+#: Memory spaces the router serves through a core port (STATUS is the host port's own).
+ROUTED_SPACES = (Space.IMEM, Space.DMEM, Space.VMEM, Space.LMEM, Space.XREG, Space.VREG)
+
+
+def space_port_signature(config: CoreConfig, space: Space) -> HostMemorySignature:
+    """The core's host port of ``space``: one word per address, 4 byte enables for DMEM
+    (the scalar core's data memory port) and one write enable for the others."""
+    words = space_bytes(config, space) // 4
+    return HostMemorySignature(words, 4 if space == Space.DMEM else 1)
+
+
+def port_name(space: Space) -> str:
+    return Space(space).name.lower()
+
+
+class HostRouter(wiring.Component):
+    """Routes host requests to the core by address space (see the module docstring).
+
+    Ports: ``bus`` (``In(HostBusSignature(config))``), ``control``
+    (``In(HostControlSignature())``); towards the core ``imem``, ``dmem``, ``vmem``,
+    ``lmem``, ``xreg``, ``vreg`` (``In(HostMemorySignature)``: the router drives
+    ``addr``/``wdata``/``we``), ``core_start`` and ``core_halt`` (out) and
+    ``core_status`` (``In(StatusSignature())``).
+
+    ``live_spaces``: the spaces the core serves while running (default none).
+    """
+
+    def __init__(self, config: CoreConfig, live_spaces=()):
+        self.config = config
+        self.live_spaces = frozenset(Space(s) for s in live_spaces)
+        bad = [s.name for s in self.live_spaces if s not in ROUTED_SPACES]
+        if bad:
+            raise ValueError(f"HostRouter live_spaces {bad} are not memory spaces; choose "
+                             f"from {[s.name for s in ROUTED_SPACES]}.")
+        members = {
+            "bus": In(HostBusSignature(config)), "control": In(HostControlSignature()),
+            "core_start": Out(1), "core_halt": Out(1), "core_status": In(StatusSignature()),
+        }
+        for space in ROUTED_SPACES:
+            members[port_name(space)] = In(space_port_signature(config, space))
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        req, rdata, ctl, core = self.bus.req, self.bus.rdata, self.control, self.core_status
+
+        # Running as the host sees it: the core's flag stretched by the drain cycles.
+        drain = Signal(range(DRAIN_CYCLES + 1))
+        with m.If(core.running):
+            m.d.sync += drain.eq(DRAIN_CYCLES)
+        with m.Elif(drain != 0):
+            m.d.sync += drain.eq(drain - 1)
+        busy = Signal()
+        m.d.comb += busy.eq(core.running | (drain != 0))
+
+        # Requests.
+        live = Const(0, 1)
+        for space in self.live_spaces:
+            live = live | (req.payload.space == space)
+        m.d.comb += req.ready.eq(~busy | live)
+        take = req.valid & req.ready
+        read_space = Signal(Space)
+        read_pending = Signal()
+        m.d.sync += read_pending.eq(take & ~req.payload.we)
+        with m.If(take):
+            m.d.sync += read_space.eq(req.payload.space)
+        for space in ROUTED_SPACES:
+            port = getattr(self, port_name(space))
+            m.d.comb += [port.addr.eq(req.payload.addr), port.wdata.eq(req.payload.wdata)]
+            with m.If(take & req.payload.we & (req.payload.space == space)):
+                m.d.comb += port.we.eq(-1)
+        m.d.comb += rdata.valid.eq(read_pending)
+        with m.Switch(read_space):
+            for space in ROUTED_SPACES:
+                with m.Case(space):
+                    m.d.comb += rdata.payload.eq(getattr(self, port_name(space)).rdata)
+
+        # Control.
+        m.d.comb += self.core_start.eq(ctl.start)
+        with m.If(ctl.start | ~core.running):
+            m.d.sync += self.core_halt.eq(0)
+        with m.Elif(ctl.halt):
+            m.d.sync += self.core_halt.eq(1)
+
+        # Status.
+        status = ctl.status
+        m.d.comb += [
+            status.running.eq(busy), status.halted.eq(core.halted & ~busy),
+            status.cause.eq(core.cause), status.pc.eq(core.trap_pc),
+            status.trap_pc.eq(core.trap_pc), status.trap_word.eq(core.trap_word),
+            status.trap_addr.eq(core.trap_addr), status.cycles.eq(core.cycles),
+            status.instret.eq(core.instret),
+        ]
+        return m

@@ -1,0 +1,87 @@
+"""Soc: the spikevec system on chip - host port, host router and core. Wiring only.
+
+::
+
+    rx bytes -> HostPort -> bus/control -> HostRouter -> core host ports, start, halt
+    tx bytes <-         <-  rdata/status <-           <- core status
+                                                          core retire -> retire, vector_retire
+
+Ports: ``rx`` (``In(stream.Signature(8))``), ``tx`` (``Out(stream.Signature(8))``): the
+host protocol byte streams (:mod:`.host_protocol`); ``retire``
+(``Out(ScalarRetireSignature())``) and ``vector_retire``
+(``Out(VectorRetireSignature(lanes))``): the core's write-back trace, for lockstep
+simulation only (nothing reads them on a board, so synthesis removes them).
+
+The core is made by :func:`make_core`: today the scalar core with a null vector unit
+(:class:`.soc_scalar_core.SocScalarCore`); when ``hw/rtl/core.py``'s ``Core`` works, that
+function returns ``Core(config)`` instead. See :mod:`.host_router` for what ``HALT``,
+``START`` with a non-zero pc and the ``STATUS`` pc field do with the current core.
+"""
+from __future__ import annotations
+
+from amaranth.hdl import Module
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import CoreConfig
+from .host_port import HostPort
+from .host_protocol import Space
+from .host_router import ROUTED_SPACES, HostRouter, port_name
+from .signatures import ScalarRetireSignature, VectorRetireSignature
+
+__all__ = ["Soc", "make_core", "has_vector_unit", "LIVE_SPACES"]
+
+#: Spaces the core serves while running (none yet: ScalarCore gives its data memory port
+#: to the host only while stopped).
+LIVE_SPACES = ()
+
+
+def make_core(config: CoreConfig):
+    """The core inside the SoC. The one line to change when ``Core`` works."""
+    from .soc_scalar_core import SocScalarCore
+    return SocScalarCore(config)
+
+
+def has_vector_unit(config: CoreConfig) -> bool:
+    """Whether :func:`make_core` gives a core with a real vector unit."""
+    from .soc_scalar_core import SocScalarCore
+    return not isinstance(make_core(config), SocScalarCore)
+
+
+class Soc(wiring.Component):
+    """Host port + host router + core (see the module docstring).
+
+    ``timeout_cycles`` is the host port's inter-byte and halt timeout (default 1 ms at
+    ``config.clock_hz``). ``core`` overrides :func:`make_core` (a component with the
+    ports listed in :mod:`.soc_scalar_core`).
+    """
+
+    def __init__(self, config: CoreConfig, *, timeout_cycles: int | None = None,
+                 core=None, live_spaces=LIVE_SPACES):
+        self.config = config
+        self.host_port = HostPort(config, timeout_cycles=timeout_cycles)
+        self.router = HostRouter(config, live_spaces=live_spaces)
+        self.core = core if core is not None else make_core(config)
+        super().__init__({
+            "rx": In(stream.Signature(8)), "tx": Out(stream.Signature(8)),
+            "retire": Out(ScalarRetireSignature()),
+            "vector_retire": Out(VectorRetireSignature(config.lanes)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.host_port = host = self.host_port
+        m.submodules.router = router = self.router
+        m.submodules.core = core = self.core
+        wiring.connect(m, wiring.flipped(self.rx), host.rx)
+        wiring.connect(m, wiring.flipped(self.tx), host.tx)
+        wiring.connect(m, host.bus, router.bus)
+        wiring.connect(m, host.control, router.control)
+        for space in ROUTED_SPACES:
+            name = port_name(Space(space))
+            wiring.connect(m, getattr(core, f"{name}_host"), getattr(router, name))
+        wiring.connect(m, core.status, router.core_status)
+        m.d.comb += [core.start.eq(router.core_start), core.halt.eq(router.core_halt)]
+        wiring.connect(m, wiring.flipped(self.retire), core.retire)
+        wiring.connect(m, wiring.flipped(self.vector_retire), core.vector_retire)
+        return m

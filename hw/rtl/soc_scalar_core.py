@@ -1,0 +1,87 @@
+"""SocScalarCore: :class:`ScalarCore` + :class:`NullVectorUnit` behind the port set the SoC
+expects of a core, until ``hw/rtl/core.py``'s ``Core`` (scalar core + vector unit) exists.
+
+The SoC (:mod:`.soc`) only needs these ports of a core, so replacing this adapter by
+``Core`` is one line in :mod:`.soc` (``make_core``):
+
+* ``start`` (in), ``halt`` (in, level: stop at the next instruction boundary),
+  ``status`` (``Out(StatusSignature())``);
+* ``imem_host``, ``dmem_host`` (4 byte enables), ``xreg_host``, ``vmem_host``,
+  ``lmem_host``, ``vreg_host``: ``Out(HostMemorySignature)``, one 32-bit word per address,
+  in the word order of :mod:`.host_bus`;
+* ``retire`` (``Out(ScalarRetireSignature())``) and ``vector_retire``
+  (``Out(VectorRetireSignature(lanes))``), for lockstep simulation.
+
+What this adapter does NOT provide (gaps of the scalar core, documented for the SoC):
+
+* ``halt`` is ignored: ScalarCore has no halt input;
+* ``xreg_host`` reads come from a shadow register file written from the retire port
+  (``retire.x_*`` is exactly the register file's write port, and x0 reads 0), so reads are
+  exact; writes are ignored, because ScalarCore has no register-file host port;
+* ``vmem_host``, ``lmem_host``, ``vreg_host`` read 0 and ignore writes, and
+  ``vector_retire`` never fires: the null vector unit has no state.
+"""
+from __future__ import annotations
+
+from amaranth.hdl import Module
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import CoreConfig
+from .host_protocol import Space, space_bytes
+from .null_vector_unit import NullVectorUnit
+from .scalar_core import ScalarCore
+from .signatures import (HostMemorySignature, ScalarRetireSignature, StatusSignature,
+                         VectorRetireSignature)
+
+__all__ = ["SocScalarCore", "core_port_members"]
+
+
+def core_port_members(config: CoreConfig) -> dict:
+    """The port set a core must offer the SoC (see the module docstring)."""
+    def host(space, byte_lanes=1):
+        return Out(HostMemorySignature(space_bytes(config, space) // 4, byte_lanes))
+    return {
+        "start": In(1), "halt": In(1), "status": Out(StatusSignature()),
+        "imem_host": host(Space.IMEM), "dmem_host": host(Space.DMEM, 4),
+        "xreg_host": host(Space.XREG), "vmem_host": host(Space.VMEM),
+        "lmem_host": host(Space.LMEM), "vreg_host": host(Space.VREG),
+        "retire": Out(ScalarRetireSignature()),
+        "vector_retire": Out(VectorRetireSignature(config.lanes)),
+    }
+
+
+class SocScalarCore(wiring.Component):
+    """The scalar core with vector instructions as no-ops, with the SoC's core ports.
+
+    ``core`` is the :class:`ScalarCore` (its memories ``core.imem``, ``core.dmem``).
+    """
+
+    def __init__(self, config: CoreConfig):
+        self.config = config
+        self.core = ScalarCore(config)
+        super().__init__(core_port_members(config))
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = core = self.core
+        m.submodules.vector_unit = vector_unit = NullVectorUnit()
+        wiring.connect(m, core.vector, vector_unit.issue)
+        m.d.comb += core.start.eq(self.start)
+        wiring.connect(m, wiring.flipped(self.status), core.status)
+        wiring.connect(m, wiring.flipped(self.imem_host), core.imem_host)
+        wiring.connect(m, wiring.flipped(self.dmem_host), core.dmem_host)
+        wiring.connect(m, wiring.flipped(self.retire), core.retire)
+
+        # x registers for the host: a shadow written by the retire port.
+        m.submodules.xshadow = xshadow = memory.Memory(shape=32, depth=32, init=[])
+        shadow_write = xshadow.write_port()
+        shadow_read = xshadow.read_port()
+        m.d.comb += [
+            shadow_write.addr.eq(core.retire.x_rd), shadow_write.data.eq(core.retire.x_value),
+            shadow_write.en.eq(core.retire.x_valid),
+            shadow_read.addr.eq(self.xreg_host.addr),
+            self.xreg_host.rdata.eq(shadow_read.data),
+        ]
+        # vmem_host, lmem_host, vreg_host: rdata stays 0; vector_retire stays 0.
+        return m

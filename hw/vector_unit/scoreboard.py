@@ -1,0 +1,71 @@
+"""The vector register scoreboard: stalls that reproduce the table's cycle model exactly."""
+from amaranth.hdl import Array, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..isa import TIMING
+
+__all__ = ["Sources", "Scoreboard", "MAX_WAIT"]
+
+#: The longest wait a reader can see: the largest vector result latency minus one.
+MAX_WAIT = max(latency for _, latency in TIMING.latency) - 1
+
+
+class Sources(data.Struct):
+    """The vector registers an instruction reads (``reads_*``: whether it reads them)."""
+    vs1: 5
+    vs2: 5
+    vd: 5
+    reads_vs1: 1
+    reads_vs2: 1
+    reads_vd: 1
+
+
+class Scoreboard(wiring.Component):
+    """Per-register countdowns implementing :class:`~spikevec.hw.isa.table.CycleModel`
+    for vector registers: a register written by an instruction issued in cycle ``t`` with
+    latency ``L`` is ready for a reader issuing in cycle ``t + L``.
+
+    Inputs, every cycle:
+
+    * ``issue`` (1), ``writes`` (1), ``vd`` (5), ``latency``: the instruction in EX
+      issues in this cycle and writes ``v[vd]`` with this latency;
+    * ``next`` (:class:`Sources`): the registers read by the instruction that will be in
+      EX in the next cycle (the unit passes the EX instruction's while it stalls, else
+      the ID instruction's).
+
+    Outputs, registers (valid in the cycle the ``next`` instruction is in EX):
+
+    * ``stall``: it must wait (some register it reads is not ready);
+    * ``vs1_ready``: its ``vs1`` operand is ready (for faults that depend on it).
+
+    ``counts`` (32 x 2 bits) holds, per register, how many more cycles a reader must
+    wait; the golden model's ``ready`` cycle minus the current cycle.
+    """
+
+    def __init__(self):
+        self.width = max(1, MAX_WAIT.bit_length())
+        super().__init__({
+            "issue": In(1), "writes": In(1), "vd": In(5), "latency": In(2),
+            "next": In(Sources), "stall": Out(1), "vs1_ready": Out(1),
+        })
+        self.counts = [Signal(self.width, name=f"count_v{r}") for r in range(32)]
+
+    def elaborate(self, platform):
+        m = Module()
+        following = []
+        for r, count in enumerate(self.counts):
+            decayed = Mux(count != 0, count - 1, 0)
+            start = self.issue & self.writes & (self.vd == r)
+            nxt = Signal(self.width, name=f"next_v{r}")
+            m.d.comb += nxt.eq(Mux(start, self.latency - 1, decayed))
+            m.d.sync += count.eq(nxt)
+            following.append(nxt)
+        table = Array(following)
+        src = self.next
+        waits = [Mux(reads, table[reg] != 0, 0)
+                 for reads, reg in ((src.reads_vs1, src.vs1), (src.reads_vs2, src.vs2),
+                                    (src.reads_vd, src.vd))]
+        m.d.sync += [self.stall.eq(waits[0] | waits[1] | waits[2]),
+                     self.vs1_ready.eq(~waits[0])]
+        return m

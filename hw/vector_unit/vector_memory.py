@@ -1,0 +1,63 @@
+"""Vector memory: one row per vector, a core port and a host port usable at the same time."""
+from amaranth.hdl import Const, Module, Signal
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import CoreConfig
+from ..rtl.signatures import HostMemorySignature
+
+__all__ = ["VectorMemory"]
+
+
+class VectorMemory(wiring.Component):
+    """``mem``: ``lib.memory.Memory`` of ``config.vmem_vectors`` rows of ``16 * lanes``
+    bits (lane ``i``'s element in bits ``16 i`` up: row ``r`` holds vector-memory bytes
+    ``r * vector_bytes`` up, little endian). Two independent ports, so the host can
+    stream data while the core runs (maps onto true-dual-port block RAM):
+
+    * core port: ``row`` (in), ``read`` (in): ``rdata`` (out, the whole row) shows the row
+      read in the previous cycle (latency 1; it keeps its value in cycles without
+      ``read``); ``write`` (in) writes ``wdata`` (in) to ``row`` at the end of the cycle.
+      Read and write share the address: one access per cycle.
+    * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency 1): word
+      ``a`` is bytes ``4a`` to ``4a + 3`` (lanes ``2k`` and ``2k + 1`` of row
+      ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A host write and a core
+      access to the same row in the same cycle give undefined read data (block RAM
+      collision); the runtime does not stream into rows the program is using.
+    """
+
+    def __init__(self, config: CoreConfig):
+        self.config = config
+        width = 16 * config.lanes
+        super().__init__({
+            "row": In(range(config.vmem_vectors)), "read": In(1), "write": In(1),
+            "wdata": In(width), "rdata": Out(width),
+            "host": Out(HostMemorySignature(config.vmem_bytes // 4)),
+        })
+        self.mem = memory.Memory(shape=width, depth=config.vmem_vectors, init=[])
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.mem = self.mem
+        words = self.config.lanes // 2
+        word_bits = (words - 1).bit_length()
+        core_write = self.mem.write_port()
+        core_read = self.mem.read_port()
+        host_write = self.mem.write_port(granularity=32)
+        host_read = self.mem.read_port()
+        host = self.host
+        host_row, host_word = host.addr[word_bits:], host.addr[:word_bits]
+        host_word_q = Signal(max(1, word_bits))
+        m.d.sync += host_word_q.eq(host_word)
+        m.d.comb += [
+            core_read.addr.eq(self.row), core_read.en.eq(self.read),
+            core_write.addr.eq(self.row), core_write.data.eq(self.wdata),
+            core_write.en.eq(self.write),
+            self.rdata.eq(core_read.data),
+            host_read.addr.eq(host_row),
+            host_write.addr.eq(host_row), host_write.data.eq(host.wdata.replicate(words)),
+            host_write.en.eq(host.we.replicate(words) & (Const(1, words) << host_word)[:words]),
+            host.rdata.eq(host_read.data.word_select(host_word_q, 32) if words > 1
+                          else host_read.data[:32]),
+        ]
+        return m

@@ -1,0 +1,234 @@
+"""The vector unit: register file, lanes, memories and scoreboard behind the core's vector
+issue port.
+
+Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage):
+
+* ID (``t-1``, look-ahead ``id_*``): :class:`VectorDecoder` decodes the instruction,
+  the register file reads ``vs1``/``vs2``/``vd``, the :class:`Scoreboard` computes
+  whether it must stall, and the bypass selects are found; all are registered.
+  While an instruction stalls in EX the same happens again for it, every cycle.
+* EX (``t``): operands = register file or bypass from P2/P3; vector and lane-memory
+  addresses, faults, ``x_result`` (``vt*``, ``vextract``), memory writes (``vstore``,
+  ``vstorel``), generator step/seed; the ALU and multiplier take their inputs.
+* P1 (``t+1``): memory read data; the load stage (:class:`VectorLane`).
+* P2 (``t+2``): ALU / multiplier / load results (latency 2: bypassed to EX); the
+  accumulate adder.
+* P3 (``t+3``): the result register; accumulate results (latency 3: bypassed to EX);
+  written to the register file at the end of the cycle (one write port, every class
+  writes in P3, so writes never collide); the retire port reports all vector writes here,
+  in program order.
+
+``stall`` is a register (the :class:`Scoreboard`'s); faults come in EX from the scalar
+address (``x[rs1] + imm``, at once, even while the instruction would stall) or from the
+lane addresses (once ``vs1`` is ready).
+
+Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
+``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
+``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes, latency
+1; word orders of :mod:`spikevec.hw.rtl.host_bus`), ``retire``
+(``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mem``,
+``vmem.mem``, ``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
+"""
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import CoreConfig
+from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
+from .scoreboard import Scoreboard
+from .vector_decoder import MemKind, ResultSource, VectorControl, VectorDecoder, XSource
+from .vector_lane import Bypass, LoadControl, VectorLane
+from .vector_memory import VectorMemory
+from .vector_register_file import REGISTERS, VectorRegisterFile
+
+__all__ = ["VectorUnit"]
+
+
+def _log2(n: int) -> int:
+    assert n & (n - 1) == 0, f"{n} is not a power of two"
+    return n.bit_length() - 1
+
+
+class VectorUnit(wiring.Component):
+    """The vector unit of a core with ``config`` (see the module docstring)."""
+
+    def __init__(self, config: CoreConfig):
+        self.config = config
+        lanes = config.lanes
+        super().__init__({
+            "issue": In(VectorIssueSignature()), "running": In(1),
+            "vmem_host": Out(HostMemorySignature(config.vmem_bytes // 4)),
+            "lmem_host": Out(HostMemorySignature(lanes * config.lane_mem_bytes // 4)),
+            "vreg_host": Out(HostMemorySignature(REGISTERS * config.vector_bytes // 4)),
+            "retire": Out(VectorRetireSignature(lanes)),
+        })
+        self.regfile = VectorRegisterFile(lanes)
+        self.vmem = VectorMemory(config)
+        self.lanes = [VectorLane(config.lane_mem_elements) for _ in range(lanes)]
+
+    def elaborate(self, platform):
+        m = Module()
+        cfg, iss = self.config, self.issue
+        n = cfg.lanes
+        m.submodules.decoder = dec = VectorDecoder(cfg)
+        m.submodules.scoreboard = sb = Scoreboard()
+        m.submodules.regfile = rf = self.regfile
+        m.submodules.vmem = vmem = self.vmem
+        for i, lane in enumerate(self.lanes):
+            m.submodules[f"lane{i}"] = lane
+
+        # ID: decode, register reads, scoreboard and bypass selects ------------------------
+        m.d.comb += [dec.valid.eq(iss.id_valid), dec.op.eq(iss.id_op),
+                     dec.word.eq(iss.id_word)]
+        ex = Signal(VectorControl)
+        stall = sb.stall
+        hold = iss.valid & stall
+        with m.If(~hold):
+            m.d.sync += ex.eq(dec.ctl)
+        following = Signal(VectorControl)
+        m.d.comb += following.eq(Mux(hold, ex.as_value(), dec.ctl.as_value()))
+        src = sb.next
+        m.d.comb += [
+            src.vs1.eq(following.vs1), src.vs2.eq(following.vs2), src.vd.eq(following.vd),
+            src.reads_vs1.eq(following.reads_vs1), src.reads_vs2.eq(following.reads_vs2),
+            src.reads_vd.eq(following.reads_vd),
+            rf.raddr_a.eq(following.vs1), rf.raddr_b.eq(following.vs2),
+            rf.raddr_c.eq(following.vd), rf.host_enable.eq(~self.running),
+        ]
+        # Result pipeline: what each of P1, P2, P3 will write.
+        p1_w, p2_w, p3_w = Signal(), Signal(), Signal()
+        p1_vd, p2_vd, p3_vd = Signal(5), Signal(5), Signal(5)
+        sels = [Signal(Bypass, name=f"sel_{x}") for x in ("a", "b", "c")]
+        for sel, reg in zip(sels, (following.vs1, following.vs2, following.vd)):
+            m.d.sync += sel.eq(Mux(p1_w & (p1_vd == reg), Bypass.P2,
+                                   Mux(p2_w & (p2_vd == reg), Bypass.P3, Bypass.RF)))
+
+        # EX: addresses and faults -------------------------------------------------------
+        vaddr = Signal(32)
+        m.d.comb += vaddr.eq(iss.rs1_value + ex.imm.as_unsigned())
+        row_lo = _log2(cfg.vector_bytes)
+        misaligned = Mux(ex.byte, vaddr[:_log2(n)].any(), vaddr[:row_lo].any())
+        vector_mem = ex.mem == MemKind.VECTOR
+        lane_mem = ex.mem == MemKind.LANE
+        vfault = vector_mem & (misaligned | (vaddr >= cfg.vmem_bytes))
+        overs = Cat(lane.over for lane in self.lanes)
+        lfault = lane_mem & overs.any() & sb.vs1_ready
+        lane_fault_addr = Const(0, 32)
+        for lane in reversed(self.lanes):          # the lowest faulting lane wins
+            lane_fault_addr = Mux(lane.over, lane.lane_addr.as_unsigned(), lane_fault_addr)
+        fault = Signal()
+        m.d.comb += [fault.eq(vfault | lfault), iss.fault.eq(fault), iss.stall.eq(stall),
+                     iss.fault_addr.eq(Mux(vfault, vaddr, lane_fault_addr))]
+        go = Signal()          # issues, side effects allowed
+        steps = Signal()       # issues (faults are ignored: they halt the core)
+        m.d.comb += [steps.eq(iss.valid & ~stall), go.eq(steps & ~fault)]
+
+        # EX: x results ------------------------------------------------------------------
+        extract = Cat(lane.a for lane in self.lanes).word_select(ex.imm[:_log2(n)], 16)
+        with m.Switch(ex.x_source):
+            with m.Case(XSource.TEST):
+                m.d.comb += iss.x_result.eq(Cat(lane.flag for lane in self.lanes))
+            with m.Case(XSource.EXTRACT):
+                m.d.comb += iss.x_result.eq(extract.as_signed())
+
+        # Scoreboard and memories ---------------------------------------------------------
+        m.d.comb += [sb.issue.eq(steps), sb.writes.eq(ex.writes_v), sb.vd.eq(ex.vd),
+                     sb.latency.eq(ex.latency)]
+        m.d.comb += [
+            vmem.row.eq(vaddr[row_lo:]), vmem.read.eq(vector_mem & ~ex.store),
+            vmem.write.eq(go & vector_mem & ex.store),
+            vmem.wdata.eq(Cat(lane.b for lane in self.lanes)),
+        ]
+        wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
+        wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
+
+        # Lanes --------------------------------------------------------------------------
+        load = Signal(LoadControl)
+        half = Signal()
+        m.d.sync += [load.lane.eq(lane_mem), load.byte.eq(ex.byte), load.shift.eq(ex.shift),
+                     half.eq(vaddr[_log2(n)])]
+        p2_result = Signal(ResultSource)
+        scalar = Mux(ex.scalar_rs2, iss.rs2_value, iss.rs1_value)[:16]
+        for i, lane in enumerate(self.lanes):
+            m.d.comb += [
+                lane.ex.eq(ex), lane.sel_a.eq(sels[0]), lane.sel_b.eq(sels[1]),
+                lane.sel_c.eq(sels[2]),
+                lane.rf_a.eq(rf.rdata_a[16 * i:16 * (i + 1)]),
+                lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
+                lane.rf_c.eq(rf.rdata_c[16 * i:16 * (i + 1)]),
+                lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
+                lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
+                lane.lmem_read.eq(lane_mem & ~ex.store),
+                lane.lmem_write.eq(go & lane_mem & ex.store),
+                lane.load.eq(load), lane.vmem_element.eq(vmem.rdata[16 * i:16 * (i + 1)]),
+                lane.vmem_byte.eq(Mux(half, vmem.rdata[8 * (n + i):8 * (n + i + 1)],
+                                      vmem.rdata[8 * i:8 * (i + 1)])),
+                lane.p2_result.eq(p2_result),
+            ]
+        self._lane_memory_host(m)
+
+        # P1 -> P3 bookkeeping, register write, retire -------------------------------------
+        p1_res = Signal(ResultSource)
+        m.d.sync += [p1_w.eq(go & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
+                     p2_w.eq(p1_w), p2_vd.eq(p1_vd), p2_result.eq(p1_res),
+                     p3_w.eq(p2_w), p3_vd.eq(p2_vd)]
+        w3 = Cat(lane.w3 for lane in self.lanes)
+        m.d.comb += [rf.waddr.eq(p3_vd), rf.wdata.eq(w3), rf.we.eq(p3_w)]
+        self._retire(m, go, ex, vaddr, p3_w, p3_vd, w3)
+        return m
+
+    def _lane_memory_host(self, m):
+        """LMEM host words: element ``a // (lanes/2)`` of lanes ``2k`` and ``2k + 1``."""
+        host, n = self.lmem_host, self.config.lanes
+        pair_bits = _log2(n // 2)
+        pair, element = host.addr[:pair_bits], host.addr[pair_bits:]
+        pair_q = Signal(max(1, pair_bits))
+        m.d.sync += pair_q.eq(pair)
+        words = []
+        for k in range(n // 2):
+            low, high = self.lanes[2 * k], self.lanes[2 * k + 1]
+            chosen = host.we & (pair == k) if pair_bits else host.we
+            m.d.comb += [low.host_addr.eq(element), high.host_addr.eq(element),
+                         low.host_wdata.eq(host.wdata[:16]),
+                         high.host_wdata.eq(host.wdata[16:]),
+                         low.host_we.eq(chosen), high.host_we.eq(chosen)]
+            words.append(Cat(low.host_rdata, high.host_rdata))
+        m.d.comb += host.rdata.eq(Cat(*words).word_select(pair_q, 32) if pair_bits
+                                  else words[0])
+
+    def _retire(self, m, go, ex, vaddr, p3_w, p3_vd, w3):
+        """The retire port, reported in P3 so every vector write comes out in program
+        order (simulation only: nothing in synthesis reads it)."""
+        n, ret, iss = self.config.lanes, self.retire, self.issue
+        kinds = ("vmem", "lmem", "rng")
+        fields = {"pc": 32, "addr": 32, "tr_a": 16 * n, "tr_b": 16 * n, "enables": n}
+        stages = []
+        for s in range(3):
+            stage = {k: Signal(name=f"p{s + 1}_{k}") for k in kinds}
+            stage.update({k: Signal(w, name=f"p{s + 1}_{k}") for k, w in fields.items()})
+            stages.append(stage)
+        lane_mem_store = (ex.mem == MemKind.LANE) & ex.store
+        first = {
+            "vmem": go & (ex.mem == MemKind.VECTOR) & ex.store,
+            "lmem": go & lane_mem_store, "rng": go & ex.rng_seed,
+            "pc": iss.pc, "addr": vaddr,
+            "tr_a": Mux(lane_mem_store, Cat(lane.lane_addr[:16] for lane in self.lanes),
+                        Cat(lane.a for lane in self.lanes)),
+            "tr_b": Cat(lane.b for lane in self.lanes),
+            "enables": Cat(~lane.neg for lane in self.lanes),
+        }
+        for key, value in first.items():
+            m.d.sync += stages[0][key].eq(value)
+            m.d.sync += [stages[s + 1][key].eq(stages[s][key]) for s in range(2)]
+        p3 = stages[2]
+        m.d.comb += [
+            ret.v_valid.eq(p3_w), ret.v_pc.eq(p3["pc"]), ret.v_reg.eq(p3_vd),
+            ret.v_value.eq(w3),
+            ret.vmem_valid.eq(p3["vmem"]), ret.vmem_pc.eq(p3["pc"]),
+            ret.vmem_addr.eq(p3["addr"]), ret.vmem_value.eq(p3["tr_b"]),
+            ret.lmem_valid.eq(p3["lmem"]), ret.lmem_pc.eq(p3["pc"]),
+            ret.lmem_lanes.eq(p3["enables"]), ret.lmem_addr.eq(p3["tr_a"]),
+            ret.lmem_value.eq(p3["tr_b"]),
+            ret.rng_valid.eq(p3["rng"]), ret.rng_pc.eq(p3["pc"]),
+            ret.rng_s0.eq(p3["tr_a"]), ret.rng_s1.eq(p3["tr_b"]),
+        ]
