@@ -7,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("asm", "disasm", "iss", "sim", "isadoc", "demo")
+COMMANDS = ("asm", "disasm", "iss", "sim", "isadoc", "demo", "compile", "inspect")
 
 
 def build_parser() -> argparse.ArgumentParser:

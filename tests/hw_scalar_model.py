@@ -4,9 +4,10 @@ Written from the table's semantics strings and its cycle model (:data:`TIMING`);
 not share code with the RTL or the golden model (``spikevec.sim``). It executes scalar
 instructions only (vector instructions are no-ops that write 0 to a scalar ``rd``, like
 ``NullVectorUnit``) and counts cycles with the table's scoreboard (:class:`CycleModel`):
-an instruction issues when its predecessor's cost (1, +2 for a taken branch or a jump)
-has elapsed and every register it reads is ready (``latency`` of the writer's timing
-class after the writer issued); the cycle CSR reads the issue cycle.
+an instruction issues when the front end delivers it (``CycleModel.next_front`` of its
+predecessor: static branch prediction) and every register it reads is ready (``latency``
+of the writer's timing class after the writer issued); the cycle CSR reads the issue
+cycle.
 """
 from __future__ import annotations
 
@@ -65,9 +66,10 @@ class ScalarModel:
                 return self
         raise RuntimeError("The program did not halt.")
 
-    def _access(self, addr: int, size: int, cause: str) -> int:
+    def _access(self, addr: int, size: int, cause: str, issue: int) -> int:
         addr &= MASK
         if addr % size or addr + size > self.config.dmem_bytes:
+            self.cycles = issue          # a fault stop reads the issue cycle (CycleModel)
             raise Halt(cause, addr)
         return addr
 
@@ -93,7 +95,7 @@ class ScalarModel:
         a = x[ins.get(word, "rs1")] if ins.fmt.has_field("rs1") else 0
         b = x[ins.get(word, "rs2")] if ins.fmt.has_field("rs2") else 0
         imm = ops.get("imm", 0)
-        result, next_pc, cost = None, pc + 4, 1
+        result, next_pc, taken = None, pc + 4, False
         sa, sb = sx(a), sx(b)
         alu = {
             "addi": lambda: a + imm, "slti": lambda: int(sa < imm),
@@ -119,22 +121,21 @@ class ScalarModel:
         elif name in ("jal", "jalr"):
             result = pc + 4
             next_pc = pc + ops["off"] if name == "jal" else (a + imm) & ~1
-            cost += TIMING.taken_penalty
+            taken = True
         elif ins.timing == "branch":
             taken = {"beq": a == b, "bne": a != b, "blt": sa < sb, "bge": sa >= sb,
                      "bltu": a < b, "bgeu": a >= b}[name]
             if taken:
                 next_pc = pc + ops["off"]
-                cost += TIMING.taken_penalty
         elif ins.timing == "load":
             size = {"lb": 1, "lbu": 1, "lh": 2, "lhu": 2, "lw": 4}[name]
-            addr = self._access(a + imm, size, "LOAD_FAULT")
+            addr = self._access(a + imm, size, "LOAD_FAULT", issue)
             raw = int.from_bytes(self.mem[addr:addr + size], "little")
             result = sx(raw << (32 - 8 * size)) >> (32 - 8 * size) if name in ("lb", "lh") \
                 else raw
         elif ins.timing == "store":
             size = {"sb": 1, "sh": 2, "sw": 4}[name]
-            addr = self._access(a + imm, size, "STORE_FAULT")
+            addr = self._access(a + imm, size, "STORE_FAULT", issue)
             self.mem[addr:addr + size] = (b & ((1 << 8 * size) - 1)).to_bytes(size, "little")
         elif name.startswith("csr"):
             counters = {"cycle": issue, "cycleh": issue >> 32,
@@ -147,5 +148,6 @@ class ScalarModel:
             x[ins.get(word, "rd")] = result & MASK
             self.ready[ins.get(word, "rd")] = issue + TIMING.latency_of(ins.timing)
         self.pc = next_pc & MASK
-        self.cycles = issue + cost
+        self.cycles = TIMING.next_front(name, ins.timing, taken, ops.get("off", 0),
+                                        self.cycles, issue)
         self.instret += 1

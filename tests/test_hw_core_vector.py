@@ -223,6 +223,47 @@ def test_faults():
     assert causes.count("VECTOR_FAULT") == len(cases), causes
 
 
+def fault_after_stall_programs(cfg):
+    """Faulting instructions that first wait for an operand: at the stop the cycle counter
+    reads the faulting instruction's issue cycle (CycleModel), in the RTL and the model."""
+    E, vb = cfg.lane_mem_elements, cfg.vector_bytes
+    return [
+        ("LOAD_FAULT", "lw a1, 0(zero)\n lw a2, 3(a1)"),                # load-use wait 2
+        ("LOAD_FAULT", "lw a1, 0(zero)\n addi s2, s2, 1\n lh a2, 1(a1)"),  # wait 1
+        ("STORE_FAULT", "li a0, 5\n mul a1, a0, a0\n sw a0, 0(a1)"),       # mul wait
+        ("STORE_FAULT", "ctz a1, zero\n sb a0, 1000(a1)"),                  # count wait
+        ("VECTOR_FAULT", "lw a1, 0(zero)\n vload v1, 2(a1)"),               # scalar wait
+        ("VECTOR_FAULT", f"li a0, 2\n vadd v2, v3, v3\n vstore v2, 0(a0)"),  # vector stall
+        ("VECTOR_FAULT", f"li a0, {vb + 2}\n vadd v1, v3, v3\n vlacc v1, 0(a0), 0"),  # reads vd
+        ("VECTOR_FAULT", f"vlui v1, {E}\n vloadl v2, 0(v1)"),             # lane address
+        ("VECTOR_FAULT", f"vlui v1, {E - 1}\n vaddi v1, v1, 1\n vstorel v3, 0(v1)"),
+        ("VECTOR_FAULT", f"lw a1, 0(zero)\n vlui v1, {E}\n vfill v4, a1\n"
+                         f" vloadl v2, 0(v1)"),
+    ]
+
+
+def test_faults_after_stalls_read_the_issue_cycle():
+    cfg = TINY8
+    programs = fault_after_stall_programs(cfg)
+    cases = [{"text": text + "\n ecall", "v": edge_registers(cfg.lanes, 4)}
+             for _, text in programs]
+    results = _run(cfg, cases, "faults after stalls")
+    assert [rtl["cause"] for _, _, rtl in results] == [cause for cause, _ in programs]
+    # The stop reads the issue cycle: later than the cycle the front end delivered it.
+    from spikevec.hw.isa import TIMING
+    assert TIMING.latency_of("load") == 3
+    assert results[0][2]["cycles"] == 1 + 2                      # lw at 0, lw issues at 3
+
+
+def test_load_shadowed_by_a_younger_write_costs_no_wait():
+    """A reader of a register that a load wrote and the next instruction wrote again waits
+    for the younger writer only (found by the SoC lockstep run: lbu ra; auipc ra; blt ra)."""
+    text = ("lbu ra, 1(zero)\n auipc ra, 0\n blt ra, s7, skip\n addi s2, s2, 1\n"
+            "skip: lw a1, 0(zero)\n addi a1, zero, 5\n vfill v1, a1\n lw a3, 4(zero)\n"
+            " mul a3, a1, a1\n add a4, a3, a3\n csrr a5, cycle\n ecall")
+    _run(TINY8, [{"text": text, "x": [0] * 23 + [-1]}], "shadowed load")
+
+
 # Constrained-random programs ----------------------------------------------------------------
 SCRATCH_X = ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "a4", "a5", "a6", "a7"]
 RR_VECTOR = ["vadd", "vsub", "vsll", "vand", "vor", "vxor", "vmin", "vmax", "vsrl", "vsra",
@@ -336,3 +377,77 @@ def test_random_and_directed_32_lanes():
     cases.append({"text": misc_program().replace("vextract s3, v2, 7", "vextract s3, v2, 31"),
                   "v": edge_registers(cfg.lanes, 2)})
     _run(cfg, cases, "lanes32")
+
+
+def test_halt_stops_at_an_instruction_boundary_and_start_pc_resumes():
+    """``halt`` stops a running program cleanly: cause NONE, ``trap_pc`` the next
+    instruction, counters as the golden model's after the same instructions; host XREG
+    writes land in the register file; ``start`` with ``start_pc`` resumes there."""
+    from amaranth.sim import Simulator
+
+    from spikevec.hw.rtl.core import Core
+    from spikevec.sim.iss import Machine
+    from spikevec.sw.asm import assemble
+    cfg = TINY8
+    text = ("li a1, 3\n li a5, 500\nloop: addi a0, a0, 1\n lw a2, 0(zero)\n"
+            " add a3, a2, a0\n vfill v1, a3\n vadd v2, v2, v1\n mul a4, a0, a1\n"
+            " blt a0, a5, loop\n ecall")
+    words = list(assemble(text, cfg).text)
+    core = Core(cfg, words)
+    seen = []
+
+    async def testbench(ctx):
+        for halt_after in (37, 52):
+            for i in range(32):
+                ctx.set(core.scalar.regfile.mem.data[i], 0)
+            ctx.set(core.start, 1)
+            await ctx.tick()
+            ctx.set(core.start, 0)
+            for _ in range(halt_after):
+                await ctx.tick()
+            ctx.set(core.halt, 1)
+            for _ in range(20):
+                await ctx.tick()
+                if not ctx.get(core.status.running):
+                    break
+            ctx.set(core.halt, 0)
+            for _ in range(5):                  # drain
+                await ctx.tick()
+            st = core.status
+            seen.append({k: ctx.get(getattr(st, k)) for k in
+                         ("running", "halted", "cycles", "instret", "trap_pc", "trap_addr")}
+                        | {"cause": ctx.get(st.cause).name,
+                           "a0": ctx.get(core.scalar.regfile.mem.data[10])})
+        # Host write of x10 while stopped, then resume at the stop pc.
+        ctx.set(core.xreg_host.addr, 10)
+        ctx.set(core.xreg_host.wdata, 1000)
+        ctx.set(core.xreg_host.we, 1)
+        await ctx.tick()
+        ctx.set(core.xreg_host.we, 0)
+        seen.append(ctx.get(core.scalar.regfile.mem.data[10]))
+        ctx.set(core.start_pc, seen[-2]["trap_pc"])
+        ctx.set(core.start, 1)
+        await ctx.tick()
+        ctx.set(core.start, 0)
+        for _ in range(100):
+            await ctx.tick()
+            if ctx.get(core.status.halted):
+                break
+        seen.append((ctx.get(core.status.cause).name, ctx.get(core.status.instret)))
+
+    sim = Simulator(core)
+    sim.add_clock(1e-8)
+    sim.add_testbench(testbench)
+    sim.run()
+    for stop in seen[:2]:
+        assert (stop["running"], stop["halted"], stop["cause"], stop["trap_addr"]) == \
+            (0, 1, "NONE", 0), stop
+        m = Machine(cfg)
+        m.set_imem(words)
+        res = m.run(max_instructions=stop["instret"])
+        assert (res.exit_reason, res.pc, res.cycles) == \
+            ("max_instructions", stop["trap_pc"], stop["cycles"]), (res, stop)
+        assert int(m.x[10]) == stop["a0"]
+    assert seen[2] == 1000
+    # Resumed with a0 = 1000: the rest of one loop pass, blt falls through, ecall.
+    assert seen[3][0] == "ECALL" and 2 <= seen[3][1] <= 8, seen[3]

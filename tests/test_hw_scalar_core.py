@@ -16,13 +16,14 @@ from amaranth.sim import Simulator
 
 from hw_scalar_model import ScalarModel
 from spikevec.hw.config import preset
-from spikevec.hw.isa import BY_NAME, CSRS
+from spikevec.hw.isa import BY_NAME, CSRS, TIMING
 from spikevec.hw.rtl.enums import TrapCause
 from spikevec.hw.rtl.scalar_top import ScalarTop
 
 CONFIG = preset("tiny")
 DATA_WORDS = 64          # programs use the first 256 bytes of data memory
 MAX_CYCLES = 3000
+P, M = TIMING.predicted_penalty, TIMING.mispredict_penalty
 
 
 def E(name, mods=None, **ops):
@@ -145,7 +146,7 @@ def test_loads_stores_and_load_use():
     words = [E("lb", rd=1, rs1=0, imm=1), E("lbu", rd=2, rs1=0, imm=2),
              E("lh", rd=3, rs1=0, imm=2), E("lhu", rd=4, rs1=0, imm=0),
              E("lw", rd=5, rs1=0, imm=4),
-             E("add", rd=6, rs1=5, rs2=0),                    # load-use: +1
+             E("add", rd=6, rs1=5, rs2=0),                    # load-use: +2
              E("sb", rs2=1, rs1=0, imm=9), E("sh", rs2=3, rs1=0, imm=14),
              E("sw", rs2=6, rs1=0, imm=16),
              E("lw", rd=7, rs1=0, imm=16),                   # store then load, same word
@@ -161,7 +162,9 @@ def test_loads_stores_and_load_use():
     assert x[5] == x[6] == x[7] == 0x08070605 and x[10] == 0x8483_0001
     assert result["dmem"][2] == 0x0000_8200 and result["dmem"][3] & 0xFFFF0000 == 0x84830000
     assert result["dmem"][5] == 0x08070605
-    assert result["cycles"] == len(words) + 2 and result["instret"] == len(words)
+    lat = TIMING.latency_of("load")      # two readers at distance 1, one at distance 2
+    assert result["cycles"] == len(words) + 2 * (lat - 1) + (lat - 2)
+    assert result["instret"] == len(words)
 
 
 def test_forwarding_paths():
@@ -177,7 +180,9 @@ def test_forwarding_paths():
     assert x[1:7] == [5, 6, 9, 12, 10, 0]
 
 
-def test_branches_and_jumps_cost_two_cycles():
+def test_branches_and_jumps_follow_the_static_prediction():
+    """jal and taken backward branches cost +P (predicted taken, redirected in ID); jalr,
+    taken forward and not-taken backward branches +M (redirected from MEM)."""
     words = [E("addi", rd=1, rs1=0, imm=2),
              E("addi", rd=2, rs1=2, imm=1),            # loop: x2 += 1
              E("addi", rd=1, rs1=1, imm=-1),
@@ -200,9 +205,9 @@ def test_branches_and_jumps_cost_two_cycles():
     assert_matches_model([(words, b"")], [result])
     x = result["x"]
     assert x[2] == 2 and x[3] == 0 and x[5] == 20 and x[7] == 32
-    taken = 1 + 5            # bne once; jal, jalr, bge, bltu, beq
-    assert x[9] == 16 and x[8] == 15 + 2 * taken and x[10] == 0
-    assert result["cycles"] == result["instret"] + 2 * taken
+    penalties = 2 * P + 5 * M   # bne taken, jal; bne not taken, jalr, bge, bltu, beq
+    assert x[9] == 16 and x[8] == 15 + penalties and x[10] == 0
+    assert result["cycles"] == result["instret"] + penalties
 
 
 TRAPS = [
@@ -387,3 +392,271 @@ def test_multiplier_latency_stalls_dependent_instruction():
     product = (0x12345678 * 0x9ABCDEF1) & 0xFFFFFFFF
     assert results[0]["x"][4] == product and results[0]["x"][7] == (product * product + 1) & 0xFFFFFFFF
     assert results[0]["cycles"] == len(words) + 2
+
+
+# Static branch prediction, count latency, loops ------------------------------------------
+def golden_cycles(words, data=b""):
+    """(cycles, instret, x) of ``words`` on the golden model (spikevec.sim.iss)."""
+    iss = pytest.importorskip("spikevec.sim.iss")
+    from spikevec.sw.asm.program import Program
+    machine = iss.Machine(CONFIG)
+    machine.load_program(Program(config=CONFIG, text=list(words), data=data))
+    result = machine.run(max_instructions=100000)
+    state = machine.state_dict()
+    return result.cycles, result.instret, [v & 0xFFFFFFFF for v in state["x"]]
+
+
+def assert_matches_golden(programs, results):
+    for index, ((words, data), got) in enumerate(zip(programs, results)):
+        cycles, instret, x = golden_cycles(words, data)
+        assert (got["cycles"], got["instret"], got["x"]) == (cycles, instret, x), index
+
+
+def test_count_ops_have_latency_two():
+    """clz/ctz/cpop (timing class COUNT, latency 2) stall a reader right after them by
+    one cycle; at distance 2 they forward with no stall."""
+    words = li(1, 0x00F0_0100) + [
+        E("ctz", rd=2, rs1=1), E("addi", rd=3, rs1=2, imm=1),          # stall
+        E("clz", rd=4, rs1=1), E("addi", rd=9, rs1=0, imm=1),
+        E("add", rd=5, rs1=4, rs2=9),                                   # no stall
+        E("cpop", rd=6, rs1=1), E("sw", rs2=6, rs1=0, imm=0),           # stall
+        E("ecall")]
+    result = run_many([(words, b"")])[0]
+    assert_matches_model([(words, b"")], [result])
+    assert_matches_golden([(words, b"")], [result])
+    x = result["x"]
+    assert (x[2], x[3], x[4], x[5], x[6]) == (8, 9, 8, 9, 5)
+    assert result["dmem"][0] == 5
+    assert result["cycles"] == len(words) + 2 * (TIMING.latency_of("count") - 1)
+
+
+def snn_inner_loop(spikes: int, vector: int = 8):
+    """The SNN inner loop: per set bit of x10 (incoming spikes) ctz, addi, and, slli,
+    add and ``vector`` vector instructions, closed by a backward taken branch."""
+    words = li(10, spikes) + li(11, 0x100) + [
+        E("ctz", rd=12, rs1=10),                     # loop: neuron index
+        E("addi", rd=13, rs1=10, imm=-1),
+        E("and", rd=10, rs1=10, rs2=13),             # clear the lowest set bit
+        E("slli", rd=12, rs1=12, shamt=6),
+        E("add", rd=12, rs1=12, rs2=11)]             # row address
+    words += [E("vadd", vd=1 + i, vs1=20, vs2=21) for i in range(vector)]  # independent
+    words += [E("bne", rs1=10, rs2=0, off=-4 * (5 + vector)), E("ecall")]
+    return words
+
+
+def test_snn_inner_loop_overhead_within_budget():
+    """At most 8 cycles per spike beyond the 8 vector instructions (here with vector
+    instructions that never stall): 5 scalar instructions + a predicted backward branch."""
+    spikes = 0b1011_0110_0000_0001
+    words = snn_inner_loop(spikes)
+    result = run_many([(words, b"")])[0]
+    assert_matches_model([(words, b"")], [result])
+    assert_matches_golden([(words, b"")], [result])
+    n = bin(spikes).count("1")
+    setup = 4 + 1                                    # two li, ecall
+    loop_cycles = result["cycles"] - setup - M + P   # the exit branch mispredicts once
+    per_spike = loop_cycles / n
+    assert per_spike - 8 <= 8
+    assert per_spike == 5 + 8 + 1 + P
+
+
+def test_predicted_branch_overlaps_operand_wait():
+    """A backward branch that waits for a load (or ctz) right before it: the redirect
+    from ID hides the predicted-taken bubble behind the wait."""
+    programs = []
+    for producer in ("lw", "ctz", "mul"):
+        make = {"lw": E("lw", rd=5, rs1=0, imm=0), "ctz": E("ctz", rd=5, rs1=6),
+                "mul": E("mul", rd=5, rs1=6, rs2=6)}[producer]
+        words = [E("addi", rd=6, rs1=0, imm=3),
+                 E("addi", rd=6, rs1=6, imm=-1),     # loop
+                 E("sw", rs2=6, rs1=0, imm=0),
+                 make,
+                 E("bne", rs1=5, rs2=0, off=-12),
+                 E("ecall")]
+        programs.append((words, b""))
+    results = run_many(programs)
+    assert_matches_model(programs, results)
+    assert_matches_golden(programs, results)
+
+
+def random_loop_program(rng):
+    """Counted loops (backward branches, taken and finally not taken) whose bodies mix
+    ALU, count, mul, loads, stores, forward branches, jal, CSR reads, and a branch operand
+    produced right before the branch."""
+    regs = list(range(1, 9))
+    words = []
+    for r in regs:
+        words += li(r, rng.getrandbits(32))
+    for _ in range(rng.randrange(1, 4)):
+        counter = rng.choice([20, 21, 22])
+        words += [E("addi", rd=counter, rs1=0, imm=rng.randrange(1, 5))]
+        start = len(words)
+        for _ in range(rng.randrange(1, 8)):
+            kind = rng.random()
+            rd, r1, r2 = rng.choice(regs), rng.choice(regs), rng.choice(regs)
+            if kind < 0.3:
+                words.append(E(rng.choice(ALU_RR), rd=rd, rs1=r1, rs2=r2))
+            elif kind < 0.45:
+                words.append(E(rng.choice(UNARY), rd=rd, rs1=r1))
+            elif kind < 0.65:
+                name = rng.choice(["lw", "lbu", "lh", "sw", "sb"])
+                size = {"b": 1, "h": 2, "w": 4}[name[1]]
+                imm = rng.randrange(0, 4 * DATA_WORDS, size)
+                if name[0] == "l":
+                    words.append(E(name, rd=rd, rs1=0, imm=imm))
+                else:
+                    words.append(E(name, rs2=r2, rs1=0, imm=imm))
+            elif kind < 0.8:
+                name = rng.choice(["beq", "bne", "blt", "bgeu"])
+                words.append(E(name, rs1=r1, rs2=r2, off=8))
+                words.append(E("addi", rd=rd, rs1=rd, imm=1))
+            elif kind < 0.9:
+                words.append(E("jal", rd=rng.choice([0, rd]), off=8))
+                words.append(E("addi", rd=rd, rs1=rd, imm=3))
+            else:
+                words.append(E("csrrs", rd=rd, csr=CSRS["cycle"], rs1=0))
+        words.append(E("addi", rd=counter, rs1=counter, imm=-1))
+        if rng.random() < 0.5:         # the branch operand from a latency-2 producer
+            words.append(E(rng.choice(["mul", "add"]), rd=23, rs1=counter, rs2=counter))
+            words.append(E("cpop", rd=23, rs1=23) if rng.random() < 0.5 else
+                         E("addi", rd=23, rs1=23, imm=0))
+            words.append(E("bne", rs1=23, rs2=0, off=-4 * (len(words) - start)))
+        else:
+            off = -4 * (len(words) - start)
+            words.append(E("bne", rs1=counter, rs2=0, off=off) if rng.random() < 0.5 else
+                         E("blt", rs1=0, rs2=counter, off=off))
+    return words + [E("ecall")]
+
+
+def test_random_loops_match_models():
+    rng = random.Random(3)
+    programs = [(random_loop_program(rng), bytes(rng.getrandbits(8) for _ in range(256)))
+                for _ in range(12)]
+    results = run_many(programs)
+    assert_matches_model(programs, results)
+    assert_matches_golden(programs, results)
+
+
+# Host ports -------------------------------------------------------------------------------
+def test_dmem_host_port_works_while_the_core_runs():
+    """The core polls word 0 until the host writes it (while running), then copies it to
+    word 1 and keeps writing a counter to word 2, which the host reads while running."""
+    words = [E("lw", rd=1, rs1=0, imm=0),
+             E("addi", rd=2, rs1=2, imm=1), E("sw", rs2=2, rs1=0, imm=8),
+             E("beq", rs1=1, rs2=0, off=-12),           # loop until word 0 != 0
+             E("sw", rs2=1, rs1=0, imm=4), E("ecall")]
+    seen = {}
+
+    async def host(ctx, top):
+        core = top.core
+        for i, w in enumerate(words):
+            ctx.set(core.imem.data[i], w)
+        ctx.set(core.dmem.data[0], 0)
+        ctx.set(core.dmem.data[3], 0x1234_5678)
+        ctx.set(top.start, 1)
+        await ctx.tick()
+        ctx.set(top.start, 0)
+        await ctx.tick().repeat(40)
+        assert ctx.get(top.status.running)
+        ctx.set(top.dmem_host.addr, 3)                 # read while running
+        await ctx.tick()
+        seen["read"] = ctx.get(top.dmem_host.rdata)
+        ctx.set(top.dmem_host.addr, 2)
+        await ctx.tick()
+        seen["counter"] = ctx.get(top.dmem_host.rdata)
+        ctx.set(top.dmem_host.addr, 0)                 # write while running
+        ctx.set(top.dmem_host.wdata, 0xAB00_00CD)
+        ctx.set(top.dmem_host.we, 0b1001)
+        await ctx.tick()
+        ctx.set(top.dmem_host.we, 0)
+        for _ in range(100):
+            await ctx.tick()
+            if ctx.get(top.status.halted):
+                break
+        seen["cause"] = ctx.get(top.status.cause).name
+        await ctx.tick().repeat(2)
+        ctx.set(top.dmem_host.addr, 1)
+        await ctx.tick()
+        seen["copied"] = ctx.get(top.dmem_host.rdata)
+
+    run_many([], host=host)
+    assert seen["read"] == 0x1234_5678 and seen["counter"] > 3
+    assert seen["cause"] == "ECALL" and seen["copied"] == 0xAB00_00CD
+
+
+def test_xreg_host_port_reads_and_writes_registers_while_halted():
+    words = [E("add", rd=3, rs1=1, rs2=2), E("addi", rd=1, rs1=1, imm=1), E("ecall")]
+    seen = {}
+
+    async def host(ctx, top):
+        core = top.core
+        for i, w in enumerate(words):
+            ctx.set(core.imem.data[i], w)
+        xh = top.xreg_host
+        for reg, value in ((0, 99), (1, 40), (2, 2), (31, 0xDEAD_BEEF)):
+            ctx.set(xh.addr, reg)
+            ctx.set(xh.wdata, value)
+            ctx.set(xh.we, 1)
+            await ctx.tick()
+        ctx.set(xh.we, 0)
+        for run in range(2):          # registers keep their values across start
+            ctx.set(top.start, 1)
+            await ctx.tick()
+            ctx.set(top.start, 0)
+            while not ctx.get(top.status.halted):
+                await ctx.tick()
+            await ctx.tick().repeat(2)   # WB drains
+            for reg in (0, 1, 2, 3, 31):
+                ctx.set(xh.addr, reg)
+                await ctx.tick()
+                seen[run, reg] = ctx.get(xh.rdata)
+
+    run_many([], host=host)
+    assert [seen[0, r] for r in (0, 1, 2, 3, 31)] == [0, 41, 2, 42, 0xDEAD_BEEF]
+    assert [seen[1, r] for r in (0, 1, 2, 3, 31)] == [0, 42, 2, 43, 0xDEAD_BEEF]
+
+
+def test_imem_host_writes_are_ignored_while_running():
+    words = [E("addi", rd=1, rs1=1, imm=1), E("jal", rd=0, off=-4)]     # runs forever
+    seen = {}
+
+    async def host(ctx, top):
+        core = top.core
+        for i, w in enumerate(words):
+            ctx.set(core.imem.data[i], w)
+        ctx.set(top.start, 1)
+        await ctx.tick()
+        ctx.set(top.start, 0)
+        await ctx.tick().repeat(5)
+        ctx.set(top.imem_host.addr, 0)
+        ctx.set(top.imem_host.wdata, E("ecall"))
+        ctx.set(top.imem_host.we, 1)
+        await ctx.tick()
+        ctx.set(top.imem_host.we, 0)
+        await ctx.tick().repeat(20)
+        seen["running"] = ctx.get(top.status.running)
+        await ctx.tick()
+        seen["word"] = ctx.get(top.imem_host.rdata)
+
+    run_many([], host=host)
+    assert seen["running"] == 1 and seen["word"] == words[0]
+
+
+def test_faulting_stores_leave_memory_unchanged():
+    """A store writes in EX before its address checks finish; when it faults the core
+    writes the old word back as it halts, so memory ends as the golden model says."""
+    data = bytes(range(0x40, 0x50))
+    programs = [
+        (li(2, 0xFFFF_FFFF) + li(1, CONFIG.dmem_bytes) + [E("sw", rs2=2, rs1=1, imm=4),
+                                                          E("ecall")], data),
+        (li(2, 0xFFFF_FFFF) + [E("sw", rs2=2, rs1=0, imm=6), E("ecall")], data),
+        (li(2, 0xFFFF_FFFF) + [E("sh", rs2=2, rs1=0, imm=9), E("ecall")], data),
+        (li(2, 0xFFFF_FFFF) + li(1, -CONFIG.dmem_bytes) + [E("sb", rs2=2, rs1=1, imm=8),
+                                                           E("ecall")], data),
+    ]
+    results = run_many(programs)
+    assert [r["cause"] for r in results] == ["STORE_FAULT"] * 4
+    for result in results:
+        assert result["dmem"][:4] == [int.from_bytes(data[i:i + 4], "little")
+                                      for i in range(0, 16, 4)]
+    assert_matches_model(programs, results)

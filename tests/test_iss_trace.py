@@ -13,7 +13,8 @@ from spikevec.sim.iss import TraceRecord, compare_traces, first_divergence
 
 from iss_helpers import machine, program, rerun
 
-T = TIMING.taken_penalty
+P = TIMING.predicted_penalty       # jal, taken backward branch (predicted taken)
+M = TIMING.mispredict_penalty      # taken forward, not-taken backward branch, jalr
 
 
 def cycles_of(*instrs, preset_name="default", setup=None):
@@ -31,10 +32,22 @@ def test_straight_line_costs_one_cycle_each():
 
 
 def test_branch_and_jump_penalties():
-    assert cycles_of(("beq", dict(rs1=0, rs2=0, off=4))) == T          # taken, to pc+4
+    assert cycles_of(("beq", dict(rs1=0, rs2=0, off=4))) == M          # forward, taken
     assert cycles_of(("bne", dict(rs1=0, rs2=0, off=8))) == 0          # not taken
-    assert cycles_of(("jal", dict(rd=1, off=4))) == T
-    assert cycles_of(("auipc", dict(rd=5, imm=0)), ("jalr", dict(rd=0, rs1=5, imm=8))) == T
+    assert cycles_of(("jal", dict(rd=1, off=4))) == P
+    assert cycles_of(("auipc", dict(rd=5, imm=0)), ("jalr", dict(rd=0, rs1=5, imm=8))) == M
+    # A backward loop branch: taken once (predicted), then not taken (mispredicted).
+    assert cycles_of(("addi", dict(rd=1, rs1=0, imm=2)), ("addi", dict(rd=1, rs1=1, imm=-1)),
+                     ("bne", dict(rs1=1, rs2=0, off=-4))) == P + M
+
+
+def test_predicted_branch_bubble_overlaps_its_operand_wait():
+    """A predicted-taken branch redirects the fetch as it leaves decode, so a stall for
+    its own operand hides (part of) its bubble: f[n+1] = max(t[n] + 1, f[n] + 1 + P)."""
+    body = [("addi", dict(rd=6, rs1=0, imm=2)), ("addi", dict(rd=6, rs1=6, imm=-1)),
+            ("sw", dict(rs2=6, rs1=0, imm=0)), ("lw", dict(rd=5, rs1=0, imm=0)),
+            ("bne", dict(rs1=5, rs2=0, off=-12))]       # taken once, then falls through
+    assert cycles_of(*body) == 2 * stall("lw") + max(0, P - stall("lw")) + M
 
 
 def stall(producer: str, distance: int = 1) -> int:
@@ -79,11 +92,11 @@ def test_result_latency(load, use, depends):
 def test_latency_and_taken_branch_overlap():
     """A taken branch's bubble also lets a pending result become ready (scoreboard)."""
     lw = ("lw", dict(rd=5, rs1=0, imm=0))
-    assert cycles_of(lw, ("beq", dict(rs1=5, rs2=5, off=4))) == stall("lw") + T
+    assert cycles_of(lw, ("beq", dict(rs1=5, rs2=5, off=4))) == stall("lw") + M
     assert cycles_of(("vlacc", dict(vd=1, rs1=0, off=0, shift=0)),
                      ("jal", dict(rd=0, off=4)),
-                     ("vadd", dict(vd=2, vs1=1, vs2=1))) == T + max(
-        0, stall("vlacc", 2) - T)
+                     ("vadd", dict(vd=2, vs1=1, vs2=1))) == P + max(
+        0, stall("vlacc", 2) - P)
 
 
 def test_trace_records_every_write_in_order():

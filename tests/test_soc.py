@@ -72,5 +72,6 @@ def test_host_path_on_the_rtl(tmp_path):
     results = run_cocotb(soc_build(config), COCOTB_DIR / "cocotb_soc_protocol.py",
                          params={"program": str(path)})
     assert results.passed
-    # Documented gap until the core has a halt input: HALT is answered BUSY.
-    assert results.data["running_after_halt"] is True
+    # HALT stops a running program (cause NONE); XREG writes and START at a pc work.
+    assert results.data["halt_stops_core"] is True
+    assert results.data["running_after_halt"] is False

@@ -194,6 +194,27 @@ def _exit_of(rtl, words, cfg):
             "STORE_FAULT": "store_fault"}[cause]
 
 
+def _short(value, limit=200):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def first_difference(what, got, want, context=3):
+    """A short report of where ``got`` (RTL) and ``want`` (model) first differ: for lists,
+    the first differing index with ``context`` records before it (never whole traces)."""
+    if not (isinstance(got, list) and isinstance(want, list)):
+        return f"{what}: rtl {_short(got)} != model {_short(want)}"
+    n = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b),
+             min(len(got), len(want)))
+    lines = [f"{what}: first difference at index {n} (rtl has {len(got)} records, model "
+             f"{len(want)})"]
+    for i in range(max(0, n - context), n):
+        lines.append(f"    [{i}] both : {_short(got[i])}")
+    lines.append(f"    [{n}] rtl  : {_short(got[n]) if n < len(got) else '(none)'}")
+    lines.append(f"    [{n}] model: {_short(want[n]) if n < len(want) else '(none)'}")
+    return "\n".join(lines)
+
+
 def compare(cfg, words, init, rtl, label=""):
     """Assert that the RTL run ``rtl`` equals the golden model from ``init``; return the
     golden result."""
@@ -203,7 +224,7 @@ def compare(cfg, words, init, rtl, label=""):
 
     def check(what, got, want):
         if got != want:
-            problems.append(f"{what}: rtl {got!r} != model {want!r}")
+            problems.append(first_difference(what, got, want))
 
     check("exit", _exit_of(rtl, words, cfg), res.exit_reason)
     check("instret", rtl["instret"], res.instret)

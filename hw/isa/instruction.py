@@ -26,6 +26,7 @@ class Timing:
     """Timing classes of the cycle model (see :data:`spikevec.hw.isa.table.TIMING`)."""
     ALU = "alu"
     MUL = "mul"
+    COUNT = "count"      # Zbb bit counts (clz, ctz, cpop): computed after EX
     LOAD = "load"
     STORE = "store"
     BRANCH = "branch"

@@ -196,8 +196,11 @@ def _intro() -> list[str]:
                    "lane memory"], rows)
     out += ["## Cycle model", "",
             " ".join(TIMING.__class__.__doc__.replace("``", "`").split()), ""]
-    out += [f"A taken branch or any jump costs `taken_penalty` = {TIMING.taken_penalty} "
-            "extra cycles. Result latency of each timing class (a reader that issues "
+    out += [f"`predicted_penalty` = {TIMING.predicted_penalty}, `mispredict_penalty` = "
+            f"{TIMING.mispredict_penalty}: a loop-closing (backward) taken branch or a "
+            f"`jal` costs {1 + TIMING.predicted_penalty} cycles, a taken forward branch, "
+            f"a not-taken backward branch or a `jalr` {1 + TIMING.mispredict_penalty}, a "
+            "not-taken forward branch 1. Result latency of each timing class (a reader that issues "
             "`latency - 1` or fewer cycles after the writer stalls until it is ready):", ""]
     members = {v: [i.name for i in INSTRUCTIONS if i.timing == v] for _, v in
                sorted((k, v) for k, v in vars(Timing).items() if k.isupper())}

@@ -51,20 +51,56 @@ class CycleModel:
     """The cycle contract between the golden model and the RTL (a scoreboard).
 
     Instructions issue in program order. Instruction ``n`` issues at cycle
-    ``t[n] = max(t[n-1] + cost[n-1], ready(r) for every register r it reads)`` where
-    ``cost`` is 1, plus ``taken_penalty`` for a taken branch or any jump. A register
-    written by an instruction that issues at ``t`` is ready at ``t + latency`` of the
-    writer's timing class (``latency`` 1: the very next instruction may use it with no
-    stall). ``x0`` is always ready. The cycle counter reads ``t[n]`` at instruction ``n``;
-    after the last instruction it is ``t[last] + cost[last]``.
+    ``t[n] = max(f[n], ready(r) for every register r it reads)``, where ``f[n]`` is the
+    cycle the front end can deliver it: ``f[0] = 0`` and ``f[n+1] = t[n] + 1`` for every
+    instruction except these control transfers (static prediction: ``jal`` and backward
+    branches, offset < 0, are predicted taken; forward branches, offset >= 0, not taken):
+
+    * a taken backward branch and ``jal`` (predicted taken and redirected in the decode
+      stage): ``f[n+1] = max(t[n] + 1, f[n] + 1 + predicted_penalty)``, so the bubble
+      overlaps the branch's own wait for its operands;
+    * a not-taken backward branch, a taken forward branch (mispredicted, redirected one
+      stage after execute) and ``jalr``: ``f[n+1] = t[n] + 1 + mispredict_penalty``;
+    * a not-taken forward branch costs nothing extra.
+
+    A register written by an instruction that issues at ``t`` is ready at ``t + latency``
+    of the writer's timing class (``latency`` 1: the very next instruction may use it with
+    no stall). ``x0`` is always ready. The cycle counter reads ``t[n]`` at instruction
+    ``n``; after the last instruction it is ``f[last + 1]``.
+
+    Stops: ``ecall``/``ebreak`` retire, so the counter then reads ``t[n] + 1``. At a fault
+    stop (a load, store or vector instruction refused for its address; it does not
+    retire) the cycle counter reads the faulting instruction's issue cycle ``t[n]``: its
+    waits for operands count, nothing after them (the RTL detects faults when the
+    instruction issues). An illegal instruction or a fetch fault reads no registers, so
+    there it reads ``t[n] = f[n]``.
     """
-    taken_penalty: int = 2
-    latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.LOAD, 2), (T.STORE, 1), (T.BRANCH, 1),
-                      (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VTOX, 1), (T.VLOAD, 2),
-                      (T.VACC, 3), (T.VSTORE, 1))
+    predicted_penalty: int = 1
+    mispredict_penalty: int = 3
+    latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.COUNT, 2), (T.LOAD, 3), (T.STORE, 1),
+                      (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VTOX, 1),
+                      (T.VLOAD, 2), (T.VACC, 3), (T.VSTORE, 1))
 
     def latency_of(self, timing: str) -> int:
         return dict(self.latency)[timing]
+
+    @staticmethod
+    def predicted_taken(name: str, timing: str, offset: int) -> bool:
+        """The static prediction: ``jal`` always, a branch iff ``offset < 0``."""
+        return name == "jal" or (timing == T.BRANCH and offset < 0)
+
+    def next_front(self, name: str, timing: str, taken: bool, offset: int, front: int,
+                   issue: int) -> int:
+        """``f[n+1]`` for instruction ``n`` (mnemonic ``name``, timing class ``timing``,
+        branch ``offset``, whether it changes the pc) delivered at ``front = f[n]`` and
+        issued at ``issue = t[n]``."""
+        if timing not in (T.BRANCH, T.JUMP):
+            return issue + 1
+        if self.predicted_taken(name, timing, offset):
+            if taken:
+                return max(issue + 1, front + 1 + self.predicted_penalty)
+            return issue + 1 + self.mispredict_penalty
+        return issue + 1 + (self.mispredict_penalty if taken else 0)
 
 
 TIMING = CycleModel()
@@ -148,7 +184,8 @@ def _scalar():
                             ("sext.b", 4, "sign-extend the low byte"),
                             ("sext.h", 5, "sign-extend the low half")):
         add(Instr(name, R, _O["OP_IMM"], "{rd}, {rs1}", {"rd": X("rd"), "rs1": X("rs1")},
-                  f"x[rd] = {what} of x[rs1]", "Zbb", T.ALU,
+                  f"x[rd] = {what} of x[rs1]", "Zbb",
+                  T.COUNT if name in ("clz", "ctz", "cpop") else T.ALU,
                   fixed={"funct3": 1, "funct7": 0b0110000, "rs2": imm}, writes="x"))
     for name, f3, what in (("min", 4, "signed minimum"), ("minu", 5, "unsigned minimum"),
                            ("max", 6, "signed maximum"), ("maxu", 7, "unsigned maximum")):

@@ -1,20 +1,60 @@
-"""The scalar execute unit: RV32I arithmetic, MUL (low word), the Zbb subset, branches.
+"""The scalar execute unit: RV32I arithmetic, the single-cycle Zbb subset, branch conditions.
 
-Operations are selected by :data:`~spikevec.hw.rtl.enums.Op` members looked up by mnemonic,
-never by opcode numbers. The unit is purely combinational (zero latency): the core places
-it in the EX stage.
+The unit is purely combinational (zero latency): the core places it in the EX stage and
+drives it from registers decoded one stage earlier. Instead of an :data:`Op`, it takes an
+:data:`ALU_CONTROL` struct of one-hot flags (:data:`ALU_FLAGS` says, by mnemonic, which
+instructions raise which flag; the core has the :class:`Decoder` produce them in ID), so
+the result is an AND-OR of a few unit outputs rather than a multiplexer over every op.
+
+Not computed here: ``mul`` (the :class:`Multiplier`), ``clz``/``ctz``/``cpop`` (timing
+class ``count``: the core computes them after EX with :func:`count_unit`, from ``a``,
+which this unit passes through as ``a + 0``), loads and stores (the load/store unit), the
+values the core precomputes in ID (``lui``/``auipc`` results and link addresses, given as
+``const``) and CSR reads (given as ``csr_value``).
 """
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, signed
-from amaranth.lib import wiring
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .enums import Op, op_of
-
-__all__ = ["Alu", "count_leading_zeros", "population_count"]
+__all__ = ["Alu", "ALU_FLAGS", "ALU_CONTROL", "count_leading_zeros", "population_count",
+           "count_unit", "COUNT_OPS"]
 
 XLEN = 32
+
+_BRANCHES = ("beq", "bne", "blt", "bge", "bltu", "bgeu")
+_CSRS = ("csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci")
+COUNT_OPS = ("clz", "ctz", "cpop")
+
+#: Control flags of the ALU, by mnemonic. ``sel_*`` flags are one-hot result selects
+#: (an instruction with none gives 0); the others modify a unit.
+ALU_FLAGS = {
+    # adder: a + op2 or a - op2 (the count ops pass a through: their op2 is 0)
+    "sel_add": ("add", "addi", "sub") + COUNT_OPS,
+    "sel_lt": ("slt", "slti", "sltu", "sltiu"),
+    "sel_minmax": ("min", "max", "minu", "maxu"),
+    "sel_and": ("and", "andi"),
+    "sel_or": ("or", "ori"),
+    "sel_xor": ("xor", "xori"),
+    "sel_shl": ("sll", "slli"),
+    "sel_shr": ("srl", "srli", "sra", "srai"),
+    "sel_sext": ("sext.b", "sext.h"),
+    "sel_const": ("lui", "auipc", "jal", "jalr"),
+    "sel_csr": _CSRS,
+    "sel_product": ("mul",),
+    "sub": ("sub", "slt", "slti", "sltu", "sltiu", "min", "max", "minu", "maxu"),
+    "signed": ("slt", "slti", "min", "max"),
+    "arith": ("sra", "srai"),
+    "max": ("max", "maxu"),
+    "half": ("sext.h",),
+    # branch condition: (a == b if eq else a < b) ^ negate; unsigned: a <u b
+    "cond_eq": ("beq", "bne"),
+    "cond_negate": ("bne", "bge", "bgeu"),
+    "cond_unsigned": ("bltu", "bgeu"),
+}
+
+ALU_CONTROL = data.StructLayout({name: 1 for name in ALU_FLAGS})
 
 
 def count_leading_zeros(value):
@@ -41,99 +81,76 @@ def population_count(value):
     return terms[0]
 
 
+def count_unit(value, clz, ctz):
+    """``clz``/``ctz``/``cpop`` of ``value`` (32 bits): clz if ``clz``, ctz if ``ctz``,
+    else cpop (combinational expression, zero-extended to 32 bits by the caller)."""
+    _, leading = count_leading_zeros(value)
+    _, trailing = count_leading_zeros(value[::-1])
+    return Mux(clz, leading, Mux(ctz, trailing, population_count(value)))
+
+
 class Alu(wiring.Component):
     """Combinational scalar execute unit.
 
     Ports:
 
-    * ``op`` (in, :data:`Op`): the instruction in EX;
-    * ``a``, ``b`` (in, 32): the values of ``x[rs1]`` and ``x[rs2]`` (after forwarding);
-    * ``imm`` (in, signed 32): the decoder's immediate; ``shamt`` (in, 5): the ``rs2``
-      field, the shift amount of ``slli``/``srli``/``srai`` and the Zbb function code;
-    * ``pc`` (in, 32): the address of the instruction; ``csr_value`` (in, 32): the value of
-      the CSR the instruction reads (the core selects it); ``product`` (in, 32): the
-      :class:`Multiplier` output, the result of ``mul`` when the multiplier has no latency;
-    * ``result`` (out, 32): the value written to ``x[rd]`` (``pc + 4`` for jumps);
-    * ``taken`` (out): the instruction changes the pc (a taken branch, or any jump);
-    * ``target`` (out, 32): the new pc when ``taken`` (``jalr`` clears bit 0);
-      ``target_plus_4`` (out, 32): ``target + 4``, from a parallel adder (the fetch
-      address after the target, without a second carry chain in series).
-
-    Operations absent from this unit (loads, stores, vector instructions, system) give
-    ``result = 0`` and ``taken = 0``.
+    * ``ctrl`` (in, :data:`ALU_CONTROL`): the flags of the instruction in EX;
+    * ``a``, ``b`` (in, 32): ``x[rs1]`` and ``x[rs2]`` (after forwarding), the operands
+      of the branch condition; ``op2`` (in, 32): the second operand of the arithmetic
+      (``b`` or the immediate, the shift amount in its low 5 bits);
+    * ``const`` (in, 32): the result of ``sel_const`` instructions; ``csr_value`` (in,
+      32): of ``sel_csr`` ones; ``product`` (in, 32): of ``sel_product`` ones;
+    * ``result`` (out, 32): the OR of the selected unit outputs;
+    * ``sum`` (out, 32): ``a + op2`` (``a - op2`` with ``sub``), e.g. the ``jalr`` target;
+    * ``taken`` (out): the branch condition (meaningful for branches only).
     """
 
     def __init__(self):
         super().__init__({
-            "op": In(Op),
-            "a": In(XLEN),
-            "b": In(XLEN),
-            "imm": In(signed(XLEN)),
-            "shamt": In(5),
-            "pc": In(XLEN),
-            "csr_value": In(XLEN),
-            "product": In(XLEN),
-            "result": Out(XLEN),
-            "taken": Out(1),
-            "target": Out(XLEN),
-            "target_plus_4": Out(XLEN),
+            "ctrl": In(ALU_CONTROL),
+            "a": In(XLEN), "b": In(XLEN), "op2": In(XLEN),
+            "const": In(XLEN), "csr_value": In(XLEN), "product": In(XLEN),
+            "result": Out(XLEN), "sum": Out(XLEN), "taken": Out(1),
         })
 
     def elaborate(self, platform):
         m = Module()
-        a, b, imm = self.a, self.b, self.imm
-        sa, sb, simm = a.as_signed(), b.as_signed(), imm.as_signed()
-        link = (self.pc + 4)[:XLEN]
+        c, a, b, op2 = self.ctrl, self.a, self.b, self.op2
 
-        def shifts(amount):
-            return {"sll": (a << amount)[:XLEN], "srl": a >> amount,
-                    "sra": (sa >> amount).as_unsigned()}
+        # One carry chain for add/sub and the slt/min/max comparison: operands extended
+        # to 33 bits (sign or zero), the carry-in for a subtraction entering as bit 0.
+        sub = c.sub
+        a33 = Cat(a, a[-1] & c.signed)
+        b33 = Cat(op2, op2[-1] & c.signed) ^ sub.replicate(XLEN + 1)
+        total = (Cat(sub, a33) + Cat(sub, b33))[1:XLEN + 2]
+        lt = total[XLEN]
+        m.d.comb += self.sum.eq(total[:XLEN])
 
-        reg_shift = shifts(b[:5])
-        imm_shift = shifts(self.shamt)
-        _, clz = count_leading_zeros(a)
-        _, ctz = count_leading_zeros(a[::-1])
-        results = {
-            "lui": imm.as_unsigned(),
-            "auipc": (self.pc + imm.as_unsigned())[:XLEN],
-            "jal": link, "jalr": link,
-            "addi": (a + imm.as_unsigned())[:XLEN],
-            "slti": sa < simm,
-            "sltiu": a < imm.as_unsigned(),
-            "xori": a ^ imm.as_unsigned(),
-            "ori": a | imm.as_unsigned(),
-            "andi": a & imm.as_unsigned(),
-            "slli": imm_shift["sll"], "srli": imm_shift["srl"], "srai": imm_shift["sra"],
-            "add": (a + b)[:XLEN],
-            "sub": (a - b)[:XLEN],
-            "sll": reg_shift["sll"], "srl": reg_shift["srl"], "sra": reg_shift["sra"],
-            "slt": sa < sb,
-            "sltu": a < b,
-            "xor": a ^ b, "or": a | b, "and": a & b,
-            "mul": self.product,
-            "clz": clz, "ctz": ctz, "cpop": population_count(a),
-            "sext.b": a[:8].as_signed(), "sext.h": a[:16].as_signed(),
-            "min": Mux(sa < sb, a, b), "max": Mux(sa < sb, b, a),
-            "minu": Mux(a < b, a, b), "maxu": Mux(a < b, b, a),
-            "csrrw": self.csr_value, "csrrs": self.csr_value, "csrrc": self.csr_value,
-            "csrrwi": self.csr_value, "csrrsi": self.csr_value, "csrrci": self.csr_value,
-        }
-        with m.Switch(self.op):
-            for name, value in results.items():
-                with m.Case(op_of(name)):
-                    m.d.comb += self.result.eq(value)
+        amount = op2[:5]
+        shl = (a << amount)[:XLEN]
+        shr = (Cat(a, a[-1] & c.arith).as_signed() >> amount)[:XLEN]
+        sext = Mux(c.half, a[:16].as_signed(), a[:8].as_signed())
+        minmax = Mux(lt ^ c.max, a, op2)
 
-        conditions = {"beq": a == b, "bne": a != b, "blt": sa < sb, "bge": sa >= sb,
-                      "bltu": a < b, "bgeu": a >= b, "jal": Const(1, 1), "jalr": Const(1, 1)}
-        with m.Switch(self.op):
-            for name, condition in conditions.items():
-                with m.Case(op_of(name)):
-                    m.d.comb += self.taken.eq(condition)
+        def gate(flag, value):
+            """``value`` (extended to 32 bits by its signedness) if ``flag``, else 0."""
+            wide = Signal(XLEN)
+            m.d.comb += wide.eq(value)
+            return flag.replicate(XLEN) & wide
 
-        base = Mux(self.op == op_of("jalr"), a, self.pc)
-        target = (base + imm.as_unsigned())[:XLEN]
-        target4 = (base + (imm + 4).as_unsigned())[:XLEN]
-        keep_bit0 = self.op != op_of("jalr")
-        m.d.comb += [self.target.eq(Cat(target[0] & keep_bit0, target[1:])),
-                     self.target_plus_4.eq(Cat(target4[0] & keep_bit0, target4[1:]))]
+        terms = [gate(c.sel_add, total[:XLEN]), gate(c.sel_lt, lt),
+                 gate(c.sel_minmax, minmax), gate(c.sel_and, a & op2),
+                 gate(c.sel_or, a | op2), gate(c.sel_xor, a ^ op2),
+                 gate(c.sel_shl, shl), gate(c.sel_shr, shr),
+                 gate(c.sel_sext, sext), gate(c.sel_const, self.const),
+                 gate(c.sel_csr, self.csr_value), gate(c.sel_product, self.product)]
+        result = terms[0]
+        for term in terms[1:]:
+            result = result | term
+        m.d.comb += self.result.eq(result)
+
+        # Branch condition: its own comparator on a and b (not the shared chain above).
+        unsigned = c.cond_unsigned
+        blt = (Cat(a, a[-1] & ~unsigned) - Cat(b, b[-1] & ~unsigned))[XLEN]
+        m.d.comb += self.taken.eq(Mux(c.cond_eq, a == b, blt) ^ c.cond_negate)
         return m

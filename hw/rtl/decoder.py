@@ -68,13 +68,27 @@ class Decoder(wiring.Component):
       without one (vector units read their own fields from the word);
     * ``reads_rs1``, ``reads_rs2``: the entry reads the scalar register in that field;
     * ``writes_x``: the entry writes scalar register ``rd`` (table ``writes == "x"``);
-    * ``is_vector``: the entry belongs to the vector unit.
+    * ``is_vector``: the entry belongs to the vector unit;
+    * ``flags`` (``data.StructLayout`` of 1-bit fields, only if ``flags`` is given): for
+      every ``name: mnemonics`` item of the ``flags`` argument, field ``name`` is high when
+      the word matches one of those table entries (users group instructions by mnemonic,
+      so the core can register one-hot controls without knowing any encoding).
 
     Outputs other than ``illegal`` are meaningful only when ``illegal`` is low.
     """
 
-    def __init__(self, config: CoreConfig):
+    def __init__(self, config: CoreConfig, flags: dict | None = None):
         self.config = config
+        self.flag_groups = {name: tuple(names) for name, names in (flags or {}).items()}
+        known = {ins.name for ins in INSTRUCTIONS}
+        for name, names in self.flag_groups.items():
+            unknown = set(names) - known
+            if unknown:
+                raise ValueError(f"Decoder flag {name!r} names {sorted(unknown)}, which are "
+                                 f"not in the instruction table.")
+        members = {}
+        if self.flag_groups:
+            members["flags"] = Out(data.StructLayout({n: 1 for n in self.flag_groups}))
         super().__init__({
             "word": In(32),
             "op": Out(Op),
@@ -90,6 +104,7 @@ class Decoder(wiring.Component):
             "reads_rs2": Out(1),
             "writes_x": Out(1),
             "is_vector": Out(1),
+            **members,
         })
 
     # Helpers --------------------------------------------------------------------------
@@ -150,6 +165,7 @@ class Decoder(wiring.Component):
         by_fmt = {name: [] for name in FORMATS}
         by_timing = {}
         op_bits = {}
+        by_name = {}
         for ins in INSTRUCTIONS:
             view = views[ins.fmt.name]
             hit = (self.word & ins.mask) == ins.match
@@ -168,6 +184,7 @@ class Decoder(wiring.Component):
             by_fmt[ins.fmt.name].append(hit)
             by_timing.setdefault(ins.timing, []).append(hit)
             op_bits[op_of(ins).value] = hit
+            by_name[ins.name] = hit
 
         none = ~_any(matches)
         op_bits[Op.NONE.value] = none
@@ -184,6 +201,8 @@ class Decoder(wiring.Component):
         ]
         for name, hits in groups.items():
             m.d.comb += getattr(self, name).eq(_any(hits))
+        for name, names in self.flag_groups.items():
+            m.d.comb += getattr(self.flags, name).eq(_any(by_name[n] for n in names))
 
         # Immediates: one per format, selected by the matching format.
         imm_terms = []

@@ -3,8 +3,7 @@
 The router sits between :class:`.host_port.HostPort` (``bus``: :class:`HostBusSignature`,
 ``control``: :class:`HostControlSignature`, both flipped here) and a core that offers one
 :class:`.signatures.HostMemorySignature` port per address space plus ``start``/``status``
-(the ports of ``hw/rtl/core.py``'s ``Core``, or of :class:`.soc_scalar_core.SocScalarCore`
-until that exists).
+(the ports of ``hw/rtl/core.py``'s ``Core`` or :class:`.soc_scalar_core.SocScalarCore`).
 
 Contract
 --------
@@ -17,19 +16,16 @@ Contract
 * A transfer drives ``addr``/``wdata`` of every memory port and ``we`` (all byte lanes)
   of the selected one only; a read answers with exactly one ``rdata`` beat in the next
   cycle (the ports have one cycle of read latency), taken from the space read.
-* Control: ``start`` is passed on (the core always starts at pc 0: ``start_pc`` is
-  ignored, see *Gaps*); a ``halt`` pulse is latched into ``core_halt`` until the core
-  stops or is started again.
+* Control: ``start`` and ``start_pc`` are passed on (``core_start``,
+  ``core_start_pc``); a ``halt`` pulse is latched into ``core_halt`` until the core
+  stops or is started again (the core stops at the next instruction boundary with cause
+  ``NONE``; the host port answers ``HALT`` once the drain below is over).
 * Status: ``control.status`` shows ``running`` for :data:`DRAIN_CYCLES` cycles longer
   than the core does, so that the instructions still in MEM and WB after a halt have
   written memory and registers before the host may read them (and ``halted`` only after
   that). ``cause``, ``trap_*``, ``cycles`` and ``instret`` are the core's. The core's
   status has no ``pc``: the router reports ``trap_pc`` (the pc the golden model stops at
-  for ecall, ebreak and faults; 0 while running).
-
-Gaps (need core changes, not router ones): the core starts at pc 0 whatever ``start_pc``
-is; a core without a halt input ignores ``core_halt``, so ``HALT`` of a running program
-is answered ``BUSY`` by the host port after its timeout.
+  for ecall, ebreak and faults; after a HALT the pc to resume at; 0 while running).
 """
 from __future__ import annotations
 
@@ -68,7 +64,7 @@ class HostRouter(wiring.Component):
     Ports: ``bus`` (``In(HostBusSignature(config))``), ``control``
     (``In(HostControlSignature())``); towards the core ``imem``, ``dmem``, ``vmem``,
     ``lmem``, ``xreg``, ``vreg`` (``In(HostMemorySignature)``: the router drives
-    ``addr``/``wdata``/``we``), ``core_start`` and ``core_halt`` (out) and
+    ``addr``/``wdata``/``we``), ``core_start``, ``core_start_pc`` and ``core_halt`` (out) and
     ``core_status`` (``In(StatusSignature())``).
 
     ``live_spaces``: the spaces the core serves while running (default none).
@@ -83,7 +79,7 @@ class HostRouter(wiring.Component):
                              f"from {[s.name for s in ROUTED_SPACES]}.")
         members = {
             "bus": In(HostBusSignature(config)), "control": In(HostControlSignature()),
-            "core_start": Out(1), "core_halt": Out(1), "core_status": In(StatusSignature()),
+            "core_start": Out(1), "core_start_pc": Out(32), "core_halt": Out(1), "core_status": In(StatusSignature()),
         }
         for space in ROUTED_SPACES:
             members[port_name(space)] = In(space_port_signature(config, space))
@@ -104,7 +100,7 @@ class HostRouter(wiring.Component):
 
         # Requests.
         live = Const(0, 1)
-        for space in self.live_spaces:
+        for space in sorted(self.live_spaces, key=lambda s: s.value):   # stable Verilog
             live = live | (req.payload.space == space)
         m.d.comb += req.ready.eq(~busy | live)
         take = req.valid & req.ready
@@ -125,7 +121,7 @@ class HostRouter(wiring.Component):
                     m.d.comb += rdata.payload.eq(getattr(self, port_name(space)).rdata)
 
         # Control.
-        m.d.comb += self.core_start.eq(ctl.start)
+        m.d.comb += [self.core_start.eq(ctl.start), self.core_start_pc.eq(ctl.start_pc)]
         with m.If(ctl.start | ~core.running):
             m.d.sync += self.core_halt.eq(0)
         with m.Elif(ctl.halt):

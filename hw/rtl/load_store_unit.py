@@ -6,12 +6,13 @@ This unit is combinational and has two independent halves used by two pipeline s
 * the EX half checks the byte address of the load or store in EX (natural alignment,
   inside data memory), and for stores produces the word address, byte enables and the
   data shifted into its byte lanes;
-* the MEM half takes the word read for the load now in MEM (the read was started in EX)
-  and extracts, sign- or zero-extends the addressed byte, half or word.
+* the load half takes the word read for a load (the read was started in EX; the core
+  registers the word as it leaves the block RAM and uses this half in WB) and extracts,
+  sign- or zero-extends the addressed byte, half or word.
 """
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux
+from amaranth.hdl import Cat, Const, Module, Mux, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -36,8 +37,10 @@ class LoadStoreUnit(wiring.Component):
 
     EX-half ports:
 
-    * ``ex_op`` (in, :data:`Op`), ``ex_addr`` (in, 32): instruction and byte address
-      ``x[rs1] + imm``; ``ex_store_data`` (in, 32): ``x[rs2]``;
+    * ``ex_op`` (in, :data:`Op`); ``ex_base`` (in, 32): ``x[rs1]``; ``ex_offset`` (in,
+      signed 32): the immediate, a sign-extended 12-bit value (I and S formats);
+      ``ex_store_data`` (in, 32): ``x[rs2]``;
+    * ``ex_addr`` (out, 32): the byte address ``ex_base + ex_offset``;
     * ``ex_is_load``, ``ex_is_store`` (out): the op is a scalar load / store;
     * ``ex_fault`` (out): a load or store whose address is not naturally aligned or does
       not lie inside data memory;
@@ -45,9 +48,9 @@ class LoadStoreUnit(wiring.Component):
       write enables of a store (0 for anything else); ``ex_wdata`` (out, 32): store data in
       its byte lanes.
 
-    MEM-half ports:
+    Load-half ports:
 
-    * ``mem_op`` (in, :data:`Op`), ``mem_addr_lo`` (in, 2): the load in MEM and the low
+    * ``mem_op`` (in, :data:`Op`), ``mem_addr_lo`` (in, 2): the load and the low
       address bits; ``mem_rdata`` (in, 32): the word read from data memory;
     * ``mem_value`` (out, 32): the loaded value, sign- or zero-extended.
     """
@@ -57,7 +60,9 @@ class LoadStoreUnit(wiring.Component):
         self.depth = config.dmem_bytes // 4
         super().__init__({
             "ex_op": In(Op),
-            "ex_addr": In(32),
+            "ex_base": In(32),
+            "ex_offset": In(signed(32)),
+            "ex_addr": Out(32),
             "ex_store_data": In(32),
             "ex_is_load": Out(1),
             "ex_is_store": Out(1),
@@ -74,11 +79,27 @@ class LoadStoreUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         addr, op = self.ex_addr, self.ex_op
+        base, offset = self.ex_base, self.ex_offset
+        m.d.comb += addr.eq(base + offset.as_unsigned())
         is_load, is_store = _op_in(op, LOADS), _op_in(op, STORES)
         size1 = _op_in(op, [n for n, s in ACCESS_BYTES.items() if s == 1])
         size2 = _op_in(op, [n for n, s in ACCESS_BYTES.items() if s == 2])
         misaligned = Mux(size1, 0, Mux(size2, addr[0], addr[:2].any()))
-        outside = addr >= self.config.dmem_bytes
+        size = self.config.dmem_bytes
+        k = size.bit_length() - 1
+        if size == 1 << k and 12 <= k < 32:
+            # Power-of-two memory: the address is inside iff its bits k.. are zero. With a
+            # 12-bit offset, offset[k:] is all sign bits, so that holds iff base[k:] is 0
+            # or (with a carry out of the low k bits) all ones, for a positive offset, and
+            # 1 or (with a carry) 0 for a negative one: the upper-bit tests run in parallel
+            # with the short low carry chain instead of after a full 32-bit addition.
+            carry = (base[:k] + offset[:k])[k]
+            hi = base[k:]
+            inside = Mux(offset[-1], Mux(carry, hi == 0, hi == 1),
+                         Mux(carry, hi == (1 << (32 - k)) - 1, hi == 0))
+            outside = ~inside
+        else:
+            outside = addr >= size
         m.d.comb += [
             self.ex_is_load.eq(is_load),
             self.ex_is_store.eq(is_store),

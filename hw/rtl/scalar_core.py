@@ -1,78 +1,118 @@
-"""The scalar core: a 5-stage in-order RV32I pipeline with a vector issue port.
+"""The scalar core: a 6-stage in-order RV32I pipeline with a vector issue port.
 
 Stages and what happens in each:
 
-* **IF1**: the fetch address (``pc_f``, or the branch target in the cycle a branch in EX
-  is taken) addresses instruction memory (synchronous read port);
+* **IF1**: the fetch address addresses instruction memory (synchronous read port): the
+  target of a mispredicted branch or ``jalr`` in MEM, else the target of a branch
+  predicted taken leaving ID, else the word after the one in IF2;
 * **IF2**: the word arrives from the block RAM and is registered with no logic in
   between (block-RAM outputs are slow on ECP5); a pc that is not word aligned or lies
   outside instruction memory is flagged (a fetch fault travels with the instruction and
   halts the core only if it reaches EX unsquashed);
-* **ID**: the registered word is decoded (:class:`Decoder`) and the register file read
-  is started (synchronous, transparent read ports);
-* **EX**: operands are forwarded from MEM and WB, the ALU, branch and address
-  computations run; branches and jumps resolve here; every trap (illegal instruction,
-  ``ecall``/``ebreak``, fetch fault, misaligned or out-of-range load/store, vector fault)
-  is taken here, so an instruction that leaves EX always retires; vector instructions
-  issue here; loads present their address to data memory;
-* **MEM**: stores write data memory; loads receive their word and align it;
-* **WB**: the register file is written.
+* **ID**: the registered word is decoded (:class:`Decoder`) into one-hot controls for EX,
+  the register file read is started (synchronous, transparent read ports), constants are
+  precomputed (``lui``/``auipc`` results, link addresses, the branch target), and
+  ``jal`` and backward branches (static prediction: taken) redirect the fetch as they
+  move on to EX;
+* **EX**: operands are forwarded from MEM and WB, the ALU and the branch comparator run;
+  illegal instructions, ``ecall``/``ebreak`` and fetch faults trap here; vector
+  instructions issue here; loads and stores address data memory (stores write here);
+  the branch outcome is checked against the prediction and registered;
+* **MEM**: a mispredicted branch or a ``jalr`` redirects the fetch (squashing EX, ID and
+  IF2); a load, store or vector instruction that faulted in EX traps here (it does not
+  retire; the younger instruction in EX is squashed); loads receive their word (and
+  register it as it leaves the block RAM); ``mul`` sums its registered partial products;
+  ``clz``/``ctz``/``cpop`` count;
+* **WB**: loads align their word; the register file is written.
 
 Timing (identical to :data:`spikevec.hw.isa.TIMING`): one instruction per cycle; a taken
-branch or any jump squashes the two younger instructions, in ID and IF2, and fetches the
-target in the same cycle (+2 cycles); an instruction in ID
-that reads the result of a scalar instruction whose timing class has latency 2 in the
-table (loads; ``mul``, whose partial products are registered at the end of EX) waits one
-cycle (+1; never for ``x0``); the vector unit may add stalls of its own through
-``vector.stall`` (e.g. for its VALU/VLOAD latencies). ``mul_latency=0`` selects a
-combinational multiplier instead, for experiments only: it breaks the table's MUL
-latency and limits fmax to about 40 MHz.
+backward branch or a ``jal`` costs +1 (the fetch redirected from ID), overlapping the
+branch's own operand wait; a taken forward branch, a not-taken backward branch and every
+``jalr`` cost +3 (redirect from MEM); an instruction that reads the result of a ``mul``
+or ``clz``/``ctz``/``cpop`` (latency 2) right after it waits one cycle in EX, of a load
+(latency 3) two cycles, or one if one instruction lies between (never for ``x0``); the
+vector unit may add stalls of its own through ``vector.stall``. ``mul_latency=0`` selects a combinational multiplier
+instead, for experiments only: it breaks the table's MUL latency and limits fmax.
 
-Counters: ``cycle`` counts cycle-model cycles, i.e. it reads, in any instruction, the sum
-of the costs of all instructions before it; ``instret`` the instructions before it.
-``ecall``/``ebreak`` retire (they count 1 instruction and 1 cycle); an illegal
-instruction or a faulting one does not retire and adds nothing.
+Counters: ``cycle`` counts cycle-model cycles, i.e. it reads, in any instruction, its
+issue cycle in the model; ``instret`` the instructions before it. ``ecall``/``ebreak``
+retire (they count 1 instruction and 1 cycle); an illegal instruction or a faulting one
+does not retire; at a fault stop ``cycles`` reads the faulting instruction's issue cycle
+(the cycle model's rule: faults are detected when the instruction issues, after its
+operand waits), at an illegal instruction or fetch fault the cycle it reached EX.
 
-Control: ``start`` (in), when the core is not running, starts it at pc 0 with counters
-cleared (registers and memories keep their contents). Memories: ``imem`` and ``dmem``
-(``lib.memory.Memory``, 32-bit words), the register file ``regfile.mem``. While the core
-is not running the host ports ``imem_host``/``dmem_host`` (:class:`HostMemorySignature`)
-own the memory ports.
+Vector port notes: an instruction may advance from ID (``id_advance``) and then be
+squashed in EX (``valid`` stays low) by an older mispredicted branch or an older
+faulting load/store in MEM; ``valid`` is also held low while the instruction waits for
+a scalar operand produced by a load, ``mul`` or count just before it.
+
+Control: ``start`` (in), when the core is not running, starts it at ``start_pc`` (in,
+32; a misaligned or out-of-range pc halts with a fetch fault) with counters cleared
+(registers and memories keep their contents). ``halt`` (in, level; hold it until
+``status.running`` falls): the next instruction to move from ID into EX does not execute;
+when it reaches EX unsquashed the core stops with ``halted``, cause ``NONE``,
+``trap_pc``/``trap_word`` that instruction (the pc to resume at with ``start``),
+``trap_addr`` 0 and ``cycles``/``instret`` as the cycle model gives them after the last
+executed instruction. Older instructions finish normally (one in EX may still wait, fault
+or redirect the fetch: a fault wins, a redirect squashes the marked instruction and the
+target is marked instead); MEM and WB drain in the next 2 cycles, the vector unit's P1-P3
+in the next 3. The stop takes at most a few cycles plus the wait of the instruction in
+EX. Memories: ``imem`` and ``dmem``
+(``lib.memory.Memory``, 32-bit words, true dual-port block RAMs: one port for the core,
+one for the host), the register file ``regfile.mem``. Host ports
+(:class:`HostMemorySignature`, one cycle read latency):
+
+* ``dmem_host``: its own data-memory port, honoured at all times, also while the core
+  runs; a read returns a write to the same word in the same cycle by either side (the
+  host and the core writing the same word in the same cycle: the host's bytes win in
+  simulation, the result is undefined in hardware);
+* ``imem_host``: its own instruction-memory port; writes are honoured only while the
+  core is not running (reads always);
+* ``xreg_host``: registers ``x0``..``x31`` (``addr`` 0..31, ``we`` 1 bit; writes to
+  ``x0`` are ignored), honoured only while the core is not running.
 """
 from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import memory, wiring
+from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
-from ..isa import CSRS, TIMING, Timing
-from .alu import Alu
+from ..isa import BY_NAME, CSRS, FORMATS, INSTRUCTIONS, TIMING, Timing
+from .alu import ALU_CONTROL, ALU_FLAGS, COUNT_OPS, Alu, count_unit
 from .decoder import Decoder
-from .enums import Op, TrapCause, op_of
+from .enums import Op, TrapCause
 from .load_store_unit import LoadStoreUnit
 from .multiplier import Multiplier
 from .register_file import RegisterFile
 from .signatures import (HostMemorySignature, ScalarRetireSignature, StatusSignature,
                          VectorIssueSignature)
 
-__all__ = ["ScalarCore"]
+__all__ = ["ScalarCore", "PIPELINE_FILL"]
 
 # Cycles between ``start`` and the first instruction reaching EX, minus one: the cycle
 # counter starts this far below zero so that it counts cycle-model cycles.
 PIPELINE_FILL = 3
 
+_BRANCHES = tuple(ins.name for ins in INSTRUCTIONS if ins.timing == Timing.BRANCH)
 
-def _check_scalar_latencies(mul_latency: int) -> None:
-    """The pipeline implements scalar result latencies of 1 (forwarded from MEM) and 2
-    (loads and a registered ``mul``: one stall); refuse a table asking for others."""
-    built = {Timing.ALU: 1, Timing.LOAD: 2, Timing.MUL: 1 + mul_latency}
+
+def _check_cycle_model(mul_latency: int) -> None:
+    """The pipeline implements scalar result latencies of 1 (forwarded from MEM), 2 (from
+    WB) and 3 (loads, through the register file), and the branch costs of the static
+    predictor; refuse a table asking for others."""
+    built = {Timing.ALU: 1, Timing.LOAD: 3, Timing.COUNT: 2, Timing.MUL: 1 + mul_latency,
+             Timing.JUMP: 1, Timing.VTOX: 1}
     for timing, latency in built.items():
         if TIMING.latency_of(timing) != latency and not (timing == Timing.MUL and
                                                         mul_latency == 0):
             raise ValueError(f"The cycle model gives {timing} instructions latency "
                              f"{TIMING.latency_of(timing)} but the scalar core implements "
                              f"{latency}; update ScalarCore's hazard logic.")
+    if (TIMING.predicted_penalty, TIMING.mispredict_penalty) != (1, 3):
+        raise ValueError("The scalar core redirects predicted-taken branches from ID (+1) "
+                         "and mispredictions from MEM (+3); the cycle model asks for "
+                         f"+{TIMING.predicted_penalty}/+{TIMING.mispredict_penalty}.")
 
 
 def _words_of(data: bytes, depth: int) -> list[int]:
@@ -83,18 +123,37 @@ def _words_of(data: bytes, depth: int) -> list[int]:
     return [int.from_bytes(padded[i:i + 4], "little") for i in range(0, len(padded), 4)]
 
 
+def _core_flags(mul_latency: int) -> dict:
+    """Decoder flags (by mnemonic) the core registers in ID besides the ALU's."""
+    late = [ins.name for ins in INSTRUCTIONS
+            if not ins.is_vector and ins.writes == "x" and TIMING.latency_of(ins.timing) > 1
+            and not (ins.timing == Timing.MUL and mul_latency == 0)]
+    loads = [ins.name for ins in INSTRUCTIONS if ins.timing == Timing.LOAD]
+    return {
+        "lui": ("lui",), "auipc": ("auipc",), "shift_imm": ("slli", "srli", "srai"),
+        "ecall": ("ecall",), "ebreak": ("ebreak",), "jalr": ("jalr",),
+        "branch": _BRANCHES, "late": tuple(late), "load": tuple(loads),
+        "late_mul": ("mul",) if mul_latency else (),
+        "count": COUNT_OPS, "clz": ("clz",), "ctz": ("ctz",),
+    }
+
+
 class ScalarCore(wiring.Component):
     """The scalar pipeline with its instruction, data and register memories.
 
-    Ports: ``start`` (in); ``status`` (:class:`StatusSignature`); ``vector``
-    (:class:`VectorIssueSignature`, connect a vector unit or :class:`NullVectorUnit`);
-    ``imem_host``, ``dmem_host`` (:class:`HostMemorySignature`).
+    Ports: ``start``, ``start_pc``, ``halt`` (in, see the module documentation);
+    ``status`` (:class:`StatusSignature`); ``vector`` (:class:`VectorIssueSignature`,
+    connect a vector unit or :class:`NullVectorUnit`);
+    ``imem_host``, ``dmem_host``, ``xreg_host`` (:class:`HostMemorySignature`, see the
+    module documentation for when each is honoured); ``retire``
+    (:class:`ScalarRetireSignature`).
 
     ``program`` (instruction words) and ``data`` (bytes) give the initial memory contents.
     """
 
     def __init__(self, config: CoreConfig, program=(), data: bytes = b"",
                  mul_latency: int = 1):
+        _check_cycle_model(mul_latency)
         self.config = config
         self.mul_latency = mul_latency
         if len(program) > config.imem_words:
@@ -102,11 +161,12 @@ class ScalarCore(wiring.Component):
                              f"memory holds only {config.imem_words}.")
         dmem_words = config.dmem_bytes // 4
         super().__init__({
-            "start": In(1),
+            "start": In(1), "start_pc": In(32), "halt": In(1),
             "status": Out(StatusSignature()),
             "vector": Out(VectorIssueSignature()),
             "imem_host": Out(HostMemorySignature(config.imem_words)),
             "dmem_host": Out(HostMemorySignature(dmem_words, 4)),
+            "xreg_host": Out(HostMemorySignature(32)),
             "retire": Out(ScalarRetireSignature()),
         })
         self.imem = memory.Memory(shape=32, depth=config.imem_words, init=list(program))
@@ -120,122 +180,154 @@ class ScalarCore(wiring.Component):
         m.submodules.imem = self.imem
         m.submodules.dmem = self.dmem
         m.submodules.regfile = rf = self.regfile
-        m.submodules.decoder = dec = Decoder(cfg)
+        flags = {**ALU_FLAGS, **_core_flags(self.mul_latency)}
+        m.submodules.decoder = dec = Decoder(cfg, flags)
         m.submodules.alu = alu = Alu()
         m.submodules.lsu = lsu = LoadStoreUnit(cfg)
         m.submodules.multiplier = mul = Multiplier(self.mul_latency)
         vec, status = self.vector, self.status
+        ihost, dhost, xhost = self.imem_host, self.dmem_host, self.xreg_host
+        df = dec.flags
 
+        # Memory ports: port A of each block RAM for the core, port B for the host (a
+        # read and a write port sharing one address form one read/write port).
         imem_read = self.imem.read_port()
-        imem_write = self.imem.write_port()
+        ihost_write = self.imem.write_port()
+        ihost_read = self.imem.read_port(transparent_for=(ihost_write,))
+        # Data memory: both read ports see a same-cycle write of the other port (yosys maps
+        # the cross-port bypass to a little logic; block RAMs leave such collisions
+        # undefined, which it refuses to assume). The core's port reads the old word of
+        # the word it writes (read-before-write): see the store restore below.
         dmem_write = self.dmem.write_port(granularity=8)
-        dmem_read = self.dmem.read_port(transparent_for=(dmem_write,))
+        dhost_write = self.dmem.write_port(granularity=8)
+        dmem_read = self.dmem.read_port(transparent_for=(dhost_write,))   # read-first
+        dhost_read = self.dmem.read_port(transparent_for=(dmem_write, dhost_write))
 
         running = Signal()
         cycles = Signal(64)
         instret = Signal(64)
 
         # Pipeline registers ---------------------------------------------------------------
-        pc_f, fetch_addr = Signal(32), Signal(32)
         f_valid, f_pc = Signal(), Signal(32)
         d_valid, d_pc, d_fetch_fault, d_word = Signal(), Signal(32), Signal(), Signal(32)
         e_valid, e_pc, e_word = Signal(), Signal(32), Signal(32)
         e_op = Signal(Op)
         e_rd, e_rs1, e_rs2 = Signal(5), Signal(5), Signal(5)
         e_imm = Signal(signed(32))
-        e_writes_x, e_vector = Signal(), Signal()
-        e_illegal, e_fetch_fault = Signal(), Signal()
+        e_ctrl = Signal(ALU_CONTROL)
+        e_op2_imm, e_const, e_csr_sel = Signal(), Signal(32), Signal(len(CSRS))
+        e_writes_x, e_vector, e_late, e_late_mul = Signal(), Signal(), Signal(), Signal()
+        e_count, e_clz, e_ctz = Signal(), Signal(), Signal()
+        e_trap, e_cause, e_retiring = Signal(), Signal(TrapCause), Signal()
+        e_branch, e_jalr, e_pred, e_target = Signal(), Signal(), Signal(), Signal(32)
+        e_wait, e_load = Signal(2), Signal()
         m_valid, m_rd, m_writes_x, m_result = Signal(), Signal(5), Signal(), Signal(32)
         m_load, m_late_mul, m_op, m_addr_lo = Signal(), Signal(), Signal(Op), Signal(2)
+        w_load, w_op, w_addr_lo, w_raw = Signal(), Signal(Op), Signal(2), Signal(32)
+        m_count, m_clz, m_ctz = Signal(), Signal(), Signal()
         m_word_addr = Signal.like(lsu.ex_word_addr)
-        m_byte_en, m_wdata, m_pc = Signal(4), Signal(32), Signal(32)
+        m_byte_en, m_wdata, m_pc, m_word = Signal(4), Signal(32), Signal(32), Signal(32)
+        m_fault, m_cause, m_fault_addr = Signal(), Signal(TrapCause), Signal(32)
+        m_store = Signal()
+        m_redirect, m_target = Signal(), Signal(32)
         w_valid, w_rd, w_writes_x, w_result = Signal(), Signal(5), Signal(), Signal(32)
         w_pc = Signal(32)
 
-        # IF -------------------------------------------------------------------------------
+        # IF2 ------------------------------------------------------------------------------
         f_fault = f_pc[:2].any() | (f_pc >= cfg.imem_bytes)
 
         # ID -------------------------------------------------------------------------------
         m.d.comb += dec.word.eq(d_word)
+        # Static prediction straight from the word (no full decode on the fetch path): the
+        # opcodes come from the table; a branch word of an illegal funct3 may redirect too,
+        # harmlessly (it traps in EX).
+        opcode = d_word[:7]
+        d_is_jal = opcode == BY_NAME["jal"].opcode
+        d_is_branch = opcode == BY_NAME["beq"].opcode
+        imm_b = Decoder._assemble_imm(FORMATS["B"], data.View(FORMATS["B"].layout, d_word))
+        imm_j = Decoder._assemble_imm(FORMATS["J"], data.View(FORMATS["J"].layout, d_word))
+        d_pred = d_is_jal | (d_is_branch & imm_b[-1])
+        id_offset, id_target = Signal(32), Signal(32)
+        m.d.comb += [id_offset.eq(Mux(d_is_jal, imm_j, imm_b)),      # sign-extended
+                     id_target.eq(d_pc + id_offset)]
 
-        # EX: forwarding -------------------------------------------------------------------
-        # The selects are computed one cycle early (for the instruction entering or staying
-        # in EX) and registered, so EX starts from flip-flops.
+        # EX: operands ---------------------------------------------------------------------
+        # Forwarding selects are computed one cycle early (for the instruction entering or
+        # staying in EX) and registered, so EX starts from flip-flops.
         fwd_mem1, fwd_wb1, fwd_mem2, fwd_wb2 = Signal(), Signal(), Signal(), Signal()
-        a, b = Signal(32), Signal(32)
+        a, b, op2 = Signal(32), Signal(32), Signal(32)
         m.d.comb += [a.eq(Mux(fwd_mem1, m_result, Mux(fwd_wb1, w_result, rf.rdata1))),
-                     b.eq(Mux(fwd_mem2, m_result, Mux(fwd_wb2, w_result, rf.rdata2)))]
+                     b.eq(Mux(fwd_mem2, m_result, Mux(fwd_wb2, w_result, rf.rdata2))),
+                     op2.eq(Mux(e_op2_imm, e_imm.as_unsigned(), b))]
 
         csr_value = Signal(32)
         csr_sources = {"cycle": cycles[:32], "cycleh": cycles[32:],
                        "instret": instret[:32], "instreth": instret[32:]}
-        with m.Switch(e_imm[:12]):
-            for name, number in CSRS.items():
-                with m.Case(number):
-                    m.d.comb += csr_value.eq(csr_sources[name])
-
+        m.d.comb += csr_value.eq(_or_all(e_csr_sel[i].replicate(32) & csr_sources[name]
+                                         for i, name in enumerate(CSRS)))
         m.d.comb += [
-            alu.op.eq(e_op), alu.a.eq(a), alu.b.eq(b), alu.imm.eq(e_imm),
-            alu.shamt.eq(e_rs2), alu.pc.eq(e_pc), alu.csr_value.eq(csr_value),
-            alu.product.eq(mul.product), mul.a.eq(a), mul.b.eq(b),
-            lsu.ex_op.eq(e_op), lsu.ex_addr.eq(a + e_imm.as_unsigned()),
+            alu.ctrl.eq(e_ctrl), alu.a.eq(a), alu.b.eq(b), alu.op2.eq(op2),
+            alu.const.eq(e_const), alu.csr_value.eq(csr_value), alu.product.eq(mul.product),
+            mul.a.eq(a), mul.b.eq(b),
+            lsu.ex_op.eq(e_op), lsu.ex_base.eq(a), lsu.ex_offset.eq(e_imm),
             lsu.ex_store_data.eq(b),
         ]
 
-        # EX: vector issue -----------------------------------------------------------------
+        # EX: squash, traps, waits ---------------------------------------------------------
+        # An instruction in EX is squashed by an older mispredicted branch/jalr or an older
+        # faulting instruction, both in MEM (registered, so this is fast).
+        e_live = e_valid & ~m_redirect & ~m_fault
+        ex_trap = e_live & e_trap
         m.d.comb += [
-            vec.valid.eq(e_valid & e_vector & ~e_illegal & ~e_fetch_fault),
+            vec.valid.eq(e_live & e_vector & ~e_trap & ~e_wait.any()),
             vec.op.eq(e_op), vec.word.eq(e_word), vec.imm.eq(e_imm), vec.pc.eq(e_pc),
             vec.rd.eq(e_rd), vec.rs1.eq(e_rs1), vec.rs2.eq(e_rs2),
             vec.rs1_value.eq(a), vec.rs2_value.eq(b),
             vec.id_valid.eq(d_valid), vec.id_op.eq(dec.op), vec.id_word.eq(d_word),
         ]
-
-        # EX: traps, stalls, redirects -----------------------------------------------------
-        is_ecall = e_op == op_of("ecall")
-        is_ebreak = e_op == op_of("ebreak")
         vec_fault = vec.valid & vec.fault
-        cause = Signal(TrapCause)
-        with m.If(e_fetch_fault):
-            m.d.comb += cause.eq(TrapCause.FETCH_FAULT)
-        with m.Elif(e_illegal):
-            m.d.comb += cause.eq(TrapCause.ILLEGAL)
-        with m.Elif(is_ecall):
-            m.d.comb += cause.eq(TrapCause.ECALL)
-        with m.Elif(is_ebreak):
-            m.d.comb += cause.eq(TrapCause.EBREAK)
-        with m.Elif(lsu.ex_fault):
-            m.d.comb += cause.eq(Mux(lsu.ex_is_load, TrapCause.LOAD_FAULT,
-                                     TrapCause.STORE_FAULT))
-        with m.Elif(vec_fault):
-            m.d.comb += cause.eq(TrapCause.VECTOR_FAULT)
-        trap = Signal()
-        m.d.comb += trap.eq(e_valid & (cause != TrapCause.NONE))
-        retiring_halt = (cause == TrapCause.ECALL) | (cause == TrapCause.EBREAK)
+        ex_hold = Signal()
+        m.d.comb += ex_hold.eq(e_live & ~e_trap &
+                               (e_wait.any() | (vec.valid & vec.stall)))
+        e_fire = Signal()
+        m.d.comb += e_fire.eq(e_live & ~e_trap & ~ex_hold)
+        trap = m_fault | ex_trap
+        mispredict = (e_branch & (alu.taken ^ e_pred)) | e_jalr
 
-        ex_stall = Signal()
-        m.d.comb += ex_stall.eq(vec.valid & vec.stall & ~vec.fault)
-        e_fire = e_valid & ~trap & ~ex_stall
-        # Only branches and jumps redirect, and they never fault in EX nor stall, so the
-        # redirect does not wait for the address checks of loads and stores.
-        redirect = e_valid & ~e_illegal & ~e_fetch_fault & alu.taken
-        reads_e_rd = ((dec.reads_rs1 & (dec.rs1 == e_rd)) |
-                      (dec.reads_rs2 & (dec.rs2 == e_rd)))
-        # Results that appear only in MEM: loads, and mul with a registered multiplier.
-        e_late_mul = (e_op == op_of("mul")) if self.mul_latency else Const(0, 1)
-        _check_scalar_latencies(self.mul_latency)
-        late_result = lsu.ex_is_load | e_late_mul
-        load_use = Signal()
-        m.d.comb += load_use.eq(e_valid & late_result & (e_rd != 0) & d_valid & reads_e_rd)
-        id_stall = ex_stall | load_use
-        m.d.comb += fetch_addr.eq(Mux(redirect, alu.target, pc_f))
-        next_pc_f = Mux(redirect, alu.target_plus_4, pc_f + 4)
+        # Data memory, core port: loads read and stores write in EX (one address). The
+        # address checks are too slow for the write enable, so a store writes even if it
+        # faults; it then traps in MEM, where the old word it read is registered, and the
+        # core writes that word back in its first halted cycle (``restore``).
+        restore, restore_en = Signal(), Signal(4)
+        restore_addr = Signal.like(m_word_addr)
+        core_addr = Signal.like(m_word_addr)
+        m.d.comb += [
+            core_addr.eq(Mux(restore, restore_addr, lsu.ex_word_addr)),
+            dmem_read.addr.eq(core_addr), dmem_write.addr.eq(core_addr),
+            dmem_write.data.eq(Mux(restore, w_raw, lsu.ex_wdata)),
+            dmem_write.en.eq(Mux(restore, restore_en,
+                                 lsu.ex_byte_en & e_fire.replicate(4))),
+            lsu.mem_op.eq(w_op), lsu.mem_addr_lo.eq(w_addr_lo), lsu.mem_rdata.eq(w_raw),
+        ]
 
-        # Forwarding selects for the next cycle's EX instruction: the one entering from ID
-        # (EX moves on to MEM, MEM to WB), or the one held by a stall (MEM empties).
-        src1 = Mux(ex_stall, e_rs1, dec.rs1)
-        src2 = Mux(ex_stall, e_rs2, dec.rs2)
-        from_ex = e_valid & e_writes_x & ~ex_stall
+        # Front end control -----------------------------------------------------------------
+        id_go = Signal()            # the instruction in ID moves to EX at the clock edge
+        m.d.comb += id_go.eq(running & d_valid & ~ex_hold & ~m_redirect & ~trap)
+        id_redirect = id_go & d_pred
+        id_free = Signal()          # ID takes the word in IF2 (and IF1 fetches)
+        m.d.comb += id_free.eq(running & ~trap & (~d_valid | id_go | m_redirect))
+        fetch_addr = Signal(32)
+        m.d.comb += fetch_addr.eq(Mux(m_redirect, m_target,
+                                      Mux(id_redirect, id_target, f_pc + 4)))
+        m.d.comb += [imem_read.addr.eq(fetch_addr[2:]), imem_read.en.eq(id_free),
+                     vec.id_advance.eq(id_go)]
+
+        # Forwarding selects and register-file reads for the next cycle's EX instruction:
+        # the one entering from ID (EX moves on to MEM, MEM to WB), or the one held in EX
+        # (MEM empties).
+        src1 = Mux(ex_hold, e_rs1, dec.rs1)
+        src2 = Mux(ex_hold, e_rs2, dec.rs2)
+        from_ex = e_live & e_writes_x & ~ex_hold
         from_mem = m_valid & m_writes_x
         m.d.sync += [
             fwd_mem1.eq(from_ex & (e_rd == src1) & (src1 != 0)),
@@ -243,98 +335,154 @@ class ScalarCore(wiring.Component):
             fwd_mem2.eq(from_ex & (e_rd == src2) & (src2 != 0)),
             fwd_wb2.eq(from_mem & (m_rd == src2) & (src2 != 0)),
         ]
-        id_advance = Signal()
+        def reads(reg):
+            return (dec.reads_rs1 & (dec.rs1 == reg)) | (dec.reads_rs2 & (dec.rs2 == reg))
+
+        # Wait cycles of the instruction entering EX: for a producer now in EX (it will
+        # be in MEM) latency - 1, for a load now in MEM (it will be in WB) 1.
+        from_ex_wait = Mux(e_live & (e_rd != 0) & reads(e_rd),
+                           Mux(e_load, 2, Mux(e_late, 1, 0)), 0)
+        # (A load in MEM whose register the instruction now in EX writes again is
+        # shadowed: the reader gets, and waits for, the younger value only.)
+        shadowed = e_live & e_writes_x & (e_rd == m_rd)
+        from_mem_wait = m_valid & m_load & (m_rd != 0) & reads(m_rd) & ~shadowed
+        wait = Mux(from_ex_wait > from_mem_wait, from_ex_wait, from_mem_wait)
+
+        # Register file and host ports ------------------------------------------------------
+        wb_write = w_valid & w_writes_x
+        w_value = Signal(32)        # loads are aligned here, from the registered word
+        m.d.comb += w_value.eq(Mux(w_load, lsu.mem_value, w_result))
         m.d.comb += [
-            id_advance.eq(running & d_valid & ~trap & ~id_stall & ~redirect),
-            vec.id_advance.eq(id_advance),
+            rf.raddr1.eq(Mux(running, src1, xhost.addr)), rf.raddr2.eq(src2),
+            xhost.rdata.eq(rf.rdata1),
+            rf.waddr.eq(Mux(wb_write, w_rd, xhost.addr)),
+            rf.wdata.eq(Mux(wb_write, w_value, xhost.wdata)),
+            rf.we.eq(wb_write | (~running & xhost.we)),
+            ihost_read.addr.eq(ihost.addr), ihost.rdata.eq(ihost_read.data),
+            ihost_write.addr.eq(ihost.addr), ihost_write.data.eq(ihost.wdata),
+            ihost_write.en.eq(ihost.we & ~running),
+            dhost_read.addr.eq(dhost.addr), dhost.rdata.eq(dhost_read.data),
+            dhost_write.addr.eq(dhost.addr), dhost_write.data.eq(dhost.wdata),
+            dhost_write.en.eq(dhost.we),
         ]
 
-        # Memory and register-file ports --------------------------------------------------
-        m.d.comb += [
-            rf.raddr1.eq(src1), rf.raddr2.eq(src2),
-            rf.waddr.eq(w_rd), rf.wdata.eq(w_result), rf.we.eq(w_valid & w_writes_x),
-            lsu.mem_op.eq(m_op), lsu.mem_addr_lo.eq(m_addr_lo),
-            lsu.mem_rdata.eq(dmem_read.data),
-        ]
-        ihost, dhost = self.imem_host, self.dmem_host
-        m.d.comb += [ihost.rdata.eq(imem_read.data), dhost.rdata.eq(dmem_read.data),
-                     imem_write.addr.eq(ihost.addr), imem_write.data.eq(ihost.wdata)]
-        with m.If(running):
-            m.d.comb += [
-                imem_read.addr.eq(fetch_addr[2:]), imem_read.en.eq(~id_stall),
-                dmem_read.addr.eq(lsu.ex_word_addr),
-                dmem_write.addr.eq(m_word_addr), dmem_write.data.eq(m_wdata),
-                dmem_write.en.eq(m_byte_en & m_valid.replicate(4)),
-            ]
-        with m.Else():
-            m.d.comb += [
-                imem_read.addr.eq(ihost.addr), imem_read.en.eq(1),
-                imem_write.en.eq(ihost.we),
-                dmem_read.addr.eq(dhost.addr),
-                dmem_write.addr.eq(dhost.addr), dmem_write.data.eq(dhost.wdata),
-                dmem_write.en.eq(dhost.we),
-            ]
-
-        # Sequential: front end and EX -----------------------------------------------------
+        # Sequential: control, front end and EX ---------------------------------------------
         with m.If(~running):
             m.d.sync += [f_valid.eq(0), d_valid.eq(0), e_valid.eq(0)]
             with m.If(self.start):
                 m.d.sync += [
                     running.eq(1), status.halted.eq(0), status.cause.eq(TrapCause.NONE),
-                    pc_f.eq(0), cycles.eq(Const(-PIPELINE_FILL, 64)), instret.eq(0),
+                    f_pc.eq(self.start_pc - 4), cycles.eq(Const(-PIPELINE_FILL, 64)),
+                    instret.eq(0),
                     status.trap_pc.eq(0), status.trap_word.eq(0), status.trap_addr.eq(0),
                 ]
-        with m.Elif(trap):
+        with m.Elif(m_fault):
+            # The faulting instruction fired in EX (counted) and is in MEM: uncount it.
             m.d.sync += [
-                running.eq(0), status.halted.eq(1), status.cause.eq(cause),
+                running.eq(0), status.halted.eq(1), status.cause.eq(m_cause),
+                status.trap_pc.eq(m_pc), status.trap_word.eq(m_word),
+                status.trap_addr.eq(m_fault_addr),
+                f_valid.eq(0), d_valid.eq(0), e_valid.eq(0),
+                cycles.eq(cycles - 1), instret.eq(instret - 1),
+            ]
+        with m.Elif(ex_trap):
+            m.d.sync += [
+                running.eq(0), status.halted.eq(1), status.cause.eq(e_cause),
                 status.trap_pc.eq(e_pc), status.trap_word.eq(e_word),
                 f_valid.eq(0), d_valid.eq(0), e_valid.eq(0),
-                cycles.eq(cycles + retiring_halt), instret.eq(instret + retiring_halt),
+                cycles.eq(cycles + e_retiring), instret.eq(instret + e_retiring),
             ]
-            with m.Switch(cause):
-                with m.Case(TrapCause.FETCH_FAULT, TrapCause.ILLEGAL):
-                    m.d.sync += status.trap_addr.eq(e_pc)
-                with m.Case(TrapCause.LOAD_FAULT, TrapCause.STORE_FAULT):
-                    m.d.sync += status.trap_addr.eq(lsu.ex_addr)
-                with m.Case(TrapCause.VECTOR_FAULT):
-                    m.d.sync += status.trap_addr.eq(vec.fault_addr)
+            with m.If((e_cause == TrapCause.FETCH_FAULT) | (e_cause == TrapCause.ILLEGAL)):
+                m.d.sync += status.trap_addr.eq(e_pc)
         with m.Else():
             m.d.sync += [cycles.eq(cycles + 1), instret.eq(instret + e_fire)]
-            with m.If(~id_stall):
-                m.d.sync += [pc_f.eq(next_pc_f), f_valid.eq(1), f_pc.eq(fetch_addr),
-                             d_valid.eq(f_valid & ~redirect), d_pc.eq(f_pc),
-                             d_word.eq(imem_read.data), d_fetch_fault.eq(f_fault)]
-            with m.If(id_advance):
+            with m.If(id_free):
+                m.d.sync += [f_valid.eq(1), f_pc.eq(fetch_addr),
+                             d_valid.eq(f_valid & ~m_redirect & ~id_redirect),
+                             d_pc.eq(f_pc), d_word.eq(imem_read.data),
+                             d_fetch_fault.eq(f_fault)]
+            with m.If(id_go):
+                is_csr = [dec.imm[:12] == number for number in CSRS.values()]
+                fetch_fault = d_fetch_fault
+                illegal = dec.illegal | dec.csr_illegal
                 m.d.sync += [
                     e_valid.eq(1), e_pc.eq(d_pc), e_word.eq(d_word),
-                    e_op.eq(dec.op), e_imm.eq(dec.imm),
+                    e_op.eq(dec.op),
+                    e_imm.eq(Mux(df.shift_imm, dec.rs2, dec.imm)),
                     e_rd.eq(dec.rd), e_rs1.eq(dec.rs1), e_rs2.eq(dec.rs2),
                     e_writes_x.eq(dec.writes_x), e_vector.eq(dec.is_vector),
-                    e_illegal.eq(dec.illegal | dec.csr_illegal),
-                    e_fetch_fault.eq(d_fetch_fault),
+                    e_ctrl.eq(Cat(*(getattr(df, name) for name in ALU_FLAGS))),
+                    e_op2_imm.eq(~dec.reads_rs2),
+                    e_const.eq(Mux(df.lui, dec.imm,
+                                   d_pc + Mux(df.auipc, dec.imm.as_unsigned(), 4))),
+                    e_csr_sel.eq(Cat(*is_csr)),
+                    e_late.eq(df.late), e_late_mul.eq(df.late_mul), e_load.eq(df.load),
+                    e_count.eq(df.count), e_clz.eq(df.clz), e_ctz.eq(df.ctz),
+                    # ``halt``: the instruction entering EX becomes a trap of cause NONE
+                    # (it does not execute or retire; trap_pc is where to resume).
+                    e_trap.eq(self.halt | fetch_fault | illegal | df.ecall | df.ebreak),
+                    e_cause.eq(Mux(self.halt, TrapCause.NONE,
+                               Mux(fetch_fault, TrapCause.FETCH_FAULT,
+                                   Mux(illegal, TrapCause.ILLEGAL,
+                                       Mux(df.ecall, TrapCause.ECALL, TrapCause.EBREAK))))),
+                    e_retiring.eq(~self.halt & ~fetch_fault & ~illegal),
+                    e_branch.eq(df.branch), e_jalr.eq(df.jalr), e_pred.eq(d_pred),
+                    e_target.eq(id_target),
+                    e_wait.eq(wait),
                 ]
-            with m.Elif(~ex_stall):
-                m.d.sync += e_valid.eq(0)
+            with m.Else():
+                m.d.sync += e_wait.eq(Mux(e_wait.any(), e_wait - 1, 0))
+                with m.If(~ex_hold):
+                    m.d.sync += e_valid.eq(0)
 
         # Sequential: MEM and WB (they drain even after a halt) ----------------------------
+        ex_fault = lsu.ex_fault | vec_fault
         m.d.sync += [
             m_valid.eq(e_fire), m_rd.eq(e_rd), m_writes_x.eq(e_writes_x),
-            m_result.eq(Mux(e_vector, vec.x_result, alu.result)),
+            m_result.eq(alu.result | (e_vector.replicate(32) & vec.x_result)),
             m_load.eq(lsu.ex_is_load), m_late_mul.eq(e_late_mul), m_op.eq(e_op),
+            m_store.eq(lsu.ex_is_store),
+            restore.eq(m_fault & m_store), restore_addr.eq(m_word_addr),
+            restore_en.eq(m_byte_en),
+            m_count.eq(e_count), m_clz.eq(e_clz), m_ctz.eq(e_ctz),
             m_addr_lo.eq(lsu.ex_addr[:2]),
             m_word_addr.eq(lsu.ex_word_addr), m_byte_en.eq(lsu.ex_byte_en),
-            m_wdata.eq(lsu.ex_wdata), m_pc.eq(e_pc),
-            w_valid.eq(m_valid), w_rd.eq(m_rd), w_writes_x.eq(m_writes_x), w_pc.eq(m_pc),
-            w_result.eq(Mux(m_load, lsu.mem_value, Mux(m_late_mul, mul.product, m_result))),
+            m_wdata.eq(lsu.ex_wdata), m_pc.eq(e_pc), m_word.eq(e_word),
+            m_fault.eq(e_fire & ex_fault),
+            m_cause.eq(Mux(vec_fault, TrapCause.VECTOR_FAULT,
+                           Mux(lsu.ex_is_load, TrapCause.LOAD_FAULT, TrapCause.STORE_FAULT))),
+            m_fault_addr.eq(Mux(vec_fault, vec.fault_addr, lsu.ex_addr)),
+            m_redirect.eq(e_fire & mispredict),
+            m_target.eq(Mux(e_jalr, Cat(Const(0, 1), alu.sum[1:]),
+                            Mux(e_pred, e_const, e_target))),
+        ]
+        counted = Signal(32)
+        m.d.comb += counted.eq(count_unit(m_result, m_clz, m_ctz))
+        late_value = Mux(m_late_mul, mul.product, Mux(m_count, counted, m_result))
+        m.d.sync += [
+            w_valid.eq(m_valid & ~m_fault), w_rd.eq(m_rd), w_writes_x.eq(m_writes_x),
+            w_pc.eq(m_pc), w_result.eq(late_value),
+            # Loads: the block RAM's word is registered raw (its output is slow), aligned
+            # in WB and written to the register file (latency 3: never forwarded).
+            w_load.eq(m_load), w_op.eq(m_op), w_addr_lo.eq(m_addr_lo),
+            w_raw.eq(dmem_read.data),
         ]
         m.d.comb += [status.running.eq(running), status.cycles.eq(cycles),
                      status.instret.eq(instret)]
         retire = self.retire
         m.d.comb += [
             retire.x_valid.eq(w_valid & w_writes_x & (w_rd != 0)), retire.x_pc.eq(w_pc),
-            retire.x_rd.eq(w_rd), retire.x_value.eq(w_result),
-            retire.mem_valid.eq(m_valid & m_byte_en.any()), retire.mem_pc.eq(m_pc),
-            retire.mem_word_addr.eq(m_word_addr), retire.mem_byte_en.eq(m_byte_en),
-            retire.mem_data.eq(m_wdata),
+            retire.x_rd.eq(w_rd), retire.x_value.eq(w_value),
+            retire.mem_valid.eq(m_valid & ~m_fault & m_byte_en.any()),
+            retire.mem_pc.eq(m_pc), retire.mem_word_addr.eq(m_word_addr),
+            retire.mem_byte_en.eq(m_byte_en), retire.mem_data.eq(m_wdata),
         ]
         return m
+
+
+def _or_all(values):
+    values = list(values)
+    result = values[0]
+    for value in values[1:]:
+        result = result | value
+    return result

@@ -21,7 +21,7 @@ class ScalarTop(wiring.Component):
     """The scalar core with vector instructions as no-ops.
 
     Ports (forwarded from :class:`ScalarCore`): ``start``, ``status``, ``imem_host``,
-    ``dmem_host``. ``mul_latency`` is passed to the core. ``core`` is the :class:`ScalarCore` (its memories are ``core.imem``,
+    ``dmem_host``, ``xreg_host``. ``mul_latency`` is passed to the core. ``core`` is the :class:`ScalarCore` (its memories are ``core.imem``,
     ``core.dmem`` and ``core.regfile.mem``).
     """
 
@@ -33,6 +33,7 @@ class ScalarTop(wiring.Component):
             "status": Out(StatusSignature()),
             "imem_host": Out(HostMemorySignature(config.imem_words)),
             "dmem_host": Out(HostMemorySignature(config.dmem_bytes // 4, 4)),
+            "xreg_host": Out(HostMemorySignature(32)),
         })
 
     def elaborate(self, platform):
@@ -41,7 +42,7 @@ class ScalarTop(wiring.Component):
         m.submodules.vector_unit = vector_unit = NullVectorUnit()
         wiring.connect(m, core.vector, vector_unit.issue)
         m.d.comb += core.start.eq(self.start)
-        for name in ("status", "imem_host", "dmem_host"):
+        for name in ("status", "imem_host", "dmem_host", "xreg_host"):
             outer, inner = getattr(self, name), getattr(core, name)
             for path, member, value in outer.signature.flatten(outer):
                 inner_value = _lookup(inner, path)

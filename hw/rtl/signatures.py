@@ -37,11 +37,19 @@ class VectorIssueSignature(wiring.Signature):
       result (no extra cycle);
     * ``fault`` (in), ``fault_addr`` (in, 32): refuse the instruction in EX (for example
       a vector address outside vector memory); the core halts with
-      ``TrapCause.VECTOR_FAULT`` and the address. ``fault`` wins over ``stall``.
+      ``TrapCause.VECTOR_FAULT`` and the address. ``fault`` counts only in the issue
+      cycle (``valid & ~stall``): ``stall`` wins, so the fault is taken in the
+      instruction's cycle-model issue cycle. The core only registers it (the trap happens
+      one cycle later, in MEM, and the younger instruction then in EX is squashed), so it
+      may be combinational; ``stall`` feeds the core's hold and fetch logic directly and
+      must come from a register.
 
     Look-ahead (ID stage), so the unit can start reading its register file one cycle early:
     ``id_valid``/``id_op``/``id_word`` describe the (possibly illegal or scalar)
     instruction in ID; ``id_advance`` is high in a cycle at whose end it moves into EX.
+    Advancing does not promise issuing: in EX the instruction may wait with ``valid`` low
+    (for a scalar operand from a load, ``mul`` or count) or be squashed (``valid`` stays
+    low) by an older mispredicted branch, ``jalr`` or faulting instruction.
     """
 
     def __init__(self):
@@ -55,7 +63,8 @@ class VectorIssueSignature(wiring.Signature):
 
 
 class HostMemorySignature(wiring.Signature):
-    """Host access to one memory, honoured only while the core is not running.
+    """Host access to one memory (each owner documents when it is honoured: some only
+    while the core is stopped, others, on their own RAM port, at any time).
 
     ``addr`` is a word index; ``rdata`` shows the word addressed in the previous cycle
     (one cycle latency); ``we`` has one bit per byte lane (``byte_lanes`` bits).
@@ -71,13 +80,16 @@ class HostMemorySignature(wiring.Signature):
 class StatusSignature(wiring.Signature):
     """Core status for the host port.
 
-    * ``running``: the core is executing; ``halted``: it stopped (``cause`` says why);
-    * ``trap_pc``, ``trap_word``: pc and word of the instruction that halted the core;
+    * ``running``: the core is executing; ``halted``: it stopped (``cause`` says why;
+      ``NONE``: stopped by the ``halt`` input at an instruction boundary);
+    * ``trap_pc``, ``trap_word``: pc and word of the instruction that halted the core
+      (after ``halt``: the next instruction, which did not execute: the pc to resume at);
     * ``trap_addr``: the faulting address (FETCH_FAULT and ILLEGAL: the pc;
       LOAD/STORE_FAULT: the data byte address; VECTOR_FAULT: from the vector unit), 0 for
-      ECALL/EBREAK;
+      ECALL/EBREAK and a halt;
     * ``cycles``, ``instret``: the cycle-model cycle count and retired-instruction count
-      (the values the ``cycle``/``instret`` CSRs would read next).
+      (the values the ``cycle``/``instret`` CSRs would read next; at a fault stop
+      ``cycles`` is the faulting instruction's issue cycle, see ``CycleModel``).
     """
 
     def __init__(self):

@@ -12,10 +12,13 @@ host protocol byte streams (:mod:`.host_protocol`); ``retire``
 (``Out(VectorRetireSignature(lanes))``): the core's write-back trace, for lockstep
 simulation only (nothing reads them on a board, so synthesis removes them).
 
-The core is made by :func:`make_core`: today the scalar core with a null vector unit
-(:class:`.soc_scalar_core.SocScalarCore`); when ``hw/rtl/core.py``'s ``Core`` works, that
-function returns ``Core(config)`` instead. See :mod:`.host_router` for what ``HALT``,
-``START`` with a non-zero pc and the ``STATUS`` pc field do with the current core.
+The core is made by :func:`make_core`: ``hw/rtl/core.py``'s ``Core`` (scalar core +
+vector unit). ``Soc(config, core=SocScalarCore(config))`` builds the scalar-only variant
+(:class:`.soc_scalar_core.SocScalarCore`, vector instructions are no-ops). The core
+serves :data:`LIVE_SPACES` (DMEM, VMEM, LMEM: own block-RAM ports) while it runs; IMEM,
+XREG and VREG only while it is stopped. ``START`` runs from its pc, ``HALT`` stops a
+running program at an instruction boundary (cause ``NONE``, the ``STATUS`` pc is where
+to resume); see :mod:`.host_router`.
 """
 from __future__ import annotations
 
@@ -31,21 +34,21 @@ from .signatures import ScalarRetireSignature, VectorRetireSignature
 
 __all__ = ["Soc", "make_core", "has_vector_unit", "LIVE_SPACES"]
 
-#: Spaces the core serves while running (none yet: ScalarCore gives its data memory port
-#: to the host only while stopped).
-LIVE_SPACES = ()
+#: Spaces the core serves while running: data memory (ScalarCore's ``dmem_host`` port),
+#: vector and lane memories (the vector unit's host ports), all on their own RAM ports.
+LIVE_SPACES = (Space.DMEM, Space.VMEM, Space.LMEM)
 
 
 def make_core(config: CoreConfig):
-    """The core inside the SoC. The one line to change when ``Core`` works."""
-    from .soc_scalar_core import SocScalarCore
-    return SocScalarCore(config)
+    """The core inside the SoC: scalar core + vector unit."""
+    from .core import Core
+    return Core(config)
 
 
 def has_vector_unit(config: CoreConfig) -> bool:
     """Whether :func:`make_core` gives a core with a real vector unit."""
-    from .soc_scalar_core import SocScalarCore
-    return not isinstance(make_core(config), SocScalarCore)
+    from .core import Core
+    return isinstance(make_core(config), Core)
 
 
 class Soc(wiring.Component):
@@ -81,7 +84,8 @@ class Soc(wiring.Component):
             name = port_name(Space(space))
             wiring.connect(m, getattr(core, f"{name}_host"), getattr(router, name))
         wiring.connect(m, core.status, router.core_status)
-        m.d.comb += [core.start.eq(router.core_start), core.halt.eq(router.core_halt)]
+        m.d.comb += [core.start.eq(router.core_start), core.start_pc.eq(router.core_start_pc),
+                     core.halt.eq(router.core_halt)]
         wiring.connect(m, wiring.flipped(self.retire), core.retire)
         wiring.connect(m, wiring.flipped(self.vector_retire), core.vector_retire)
         return m

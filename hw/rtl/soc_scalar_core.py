@@ -1,30 +1,25 @@
 """SocScalarCore: :class:`ScalarCore` + :class:`NullVectorUnit` behind the port set the SoC
-expects of a core, until ``hw/rtl/core.py``'s ``Core`` (scalar core + vector unit) exists.
+expects of a core (the SoC uses ``hw/rtl/core.py``'s ``Core``; this scalar-only variant
+stays for small builds and tests: ``Soc(config, core=SocScalarCore(config))``).
 
-The SoC (:mod:`.soc`) only needs these ports of a core, so replacing this adapter by
-``Core`` is one line in :mod:`.soc` (``make_core``):
+The SoC (:mod:`.soc`) only needs these ports of a core (:func:`core_port_members`):
 
-* ``start`` (in), ``halt`` (in, level: stop at the next instruction boundary),
-  ``status`` (``Out(StatusSignature())``);
+* ``start`` (in), ``start_pc`` (in, 32: where ``start`` begins), ``halt`` (in, level:
+  stop at the next instruction boundary with cause ``NONE``), ``status``
+  (``Out(StatusSignature())``);
 * ``imem_host``, ``dmem_host`` (4 byte enables), ``xreg_host``, ``vmem_host``,
   ``lmem_host``, ``vreg_host``: ``Out(HostMemorySignature)``, one 32-bit word per address,
   in the word order of :mod:`.host_bus`;
 * ``retire`` (``Out(ScalarRetireSignature())``) and ``vector_retire``
   (``Out(VectorRetireSignature(lanes))``), for lockstep simulation.
 
-What this adapter does NOT provide (gaps of the scalar core, documented for the SoC):
-
-* ``halt`` is ignored: ScalarCore has no halt input;
-* ``xreg_host`` reads come from a shadow register file written from the retire port
-  (``retire.x_*`` is exactly the register file's write port, and x0 reads 0), so reads are
-  exact; writes are ignored, because ScalarCore has no register-file host port;
-* ``vmem_host``, ``lmem_host``, ``vreg_host`` read 0 and ignore writes, and
-  ``vector_retire`` never fires: the null vector unit has no state.
+In this adapter ``vmem_host``, ``lmem_host``, ``vreg_host`` read 0 and ignore writes, and
+``vector_retire`` never fires: the null vector unit has no state.
 """
 from __future__ import annotations
 
 from amaranth.hdl import Module
-from amaranth.lib import memory, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
@@ -42,7 +37,7 @@ def core_port_members(config: CoreConfig) -> dict:
     def host(space, byte_lanes=1):
         return Out(HostMemorySignature(space_bytes(config, space) // 4, byte_lanes))
     return {
-        "start": In(1), "halt": In(1), "status": Out(StatusSignature()),
+        "start": In(1), "start_pc": In(32), "halt": In(1), "status": Out(StatusSignature()),
         "imem_host": host(Space.IMEM), "dmem_host": host(Space.DMEM, 4),
         "xreg_host": host(Space.XREG), "vmem_host": host(Space.VMEM),
         "lmem_host": host(Space.LMEM), "vreg_host": host(Space.VREG),
@@ -67,21 +62,11 @@ class SocScalarCore(wiring.Component):
         m.submodules.core = core = self.core
         m.submodules.vector_unit = vector_unit = NullVectorUnit()
         wiring.connect(m, core.vector, vector_unit.issue)
-        m.d.comb += core.start.eq(self.start)
-        wiring.connect(m, wiring.flipped(self.status), core.status)
-        wiring.connect(m, wiring.flipped(self.imem_host), core.imem_host)
-        wiring.connect(m, wiring.flipped(self.dmem_host), core.dmem_host)
-        wiring.connect(m, wiring.flipped(self.retire), core.retire)
-
-        # x registers for the host: a shadow written by the retire port.
-        m.submodules.xshadow = xshadow = memory.Memory(shape=32, depth=32, init=[])
-        shadow_write = xshadow.write_port()
-        shadow_read = xshadow.read_port()
-        m.d.comb += [
-            shadow_write.addr.eq(core.retire.x_rd), shadow_write.data.eq(core.retire.x_value),
-            shadow_write.en.eq(core.retire.x_valid),
-            shadow_read.addr.eq(self.xreg_host.addr),
-            self.xreg_host.rdata.eq(shadow_read.data),
-        ]
+        m.d.comb += [core.start.eq(self.start), core.start_pc.eq(self.start_pc),
+                     core.halt.eq(self.halt)]
+        for outer, inner in ((self.status, core.status), (self.imem_host, core.imem_host),
+                             (self.dmem_host, core.dmem_host),
+                             (self.xreg_host, core.xreg_host), (self.retire, core.retire)):
+            wiring.connect(m, wiring.flipped(outer), inner)
         # vmem_host, lmem_host, vreg_host: rdata stays 0; vector_retire stays 0.
         return m

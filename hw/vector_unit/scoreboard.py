@@ -31,13 +31,16 @@ class Scoreboard(wiring.Component):
     * ``issue`` (1), ``writes`` (1), ``vd`` (5), ``latency``: the instruction in EX
       issues in this cycle and writes ``v[vd]`` with this latency;
     * ``next`` (:class:`Sources`): the registers read by the instruction that will be in
-      EX in the next cycle (the unit passes the EX instruction's while it stalls, else
-      the ID instruction's).
+      EX in the next cycle (the unit passes the ID instruction's when the core advances
+      it, else the EX instruction's: held, waiting or squashed, it does no harm).
 
-    Outputs, registers (valid in the cycle the ``next`` instruction is in EX):
+    ``issue`` must be high only for instructions that really issue (not for squashed
+    ones, nor while the core holds ``valid`` low): then ``counts`` equals the cycle
+    model's scoreboard in every cycle.
+
+    Output, a register (valid in the cycle the ``next`` instruction is in EX):
 
     * ``stall``: it must wait (some register it reads is not ready);
-    * ``vs1_ready``: its ``vs1`` operand is ready (for faults that depend on it).
 
     ``counts`` (32 x 2 bits) holds, per register, how many more cycles a reader must
     wait; the golden model's ``ready`` cycle minus the current cycle.
@@ -47,7 +50,7 @@ class Scoreboard(wiring.Component):
         self.width = max(1, MAX_WAIT.bit_length())
         super().__init__({
             "issue": In(1), "writes": In(1), "vd": In(5), "latency": In(2),
-            "next": In(Sources), "stall": Out(1), "vs1_ready": Out(1),
+            "next": In(Sources), "stall": Out(1),
         })
         self.counts = [Signal(self.width, name=f"count_v{r}") for r in range(32)]
 
@@ -66,6 +69,5 @@ class Scoreboard(wiring.Component):
         waits = [Mux(reads, table[reg] != 0, 0)
                  for reads, reg in ((src.reads_vs1, src.vs1), (src.reads_vs2, src.vs2),
                                     (src.reads_vd, src.vd))]
-        m.d.sync += [self.stall.eq(waits[0] | waits[1] | waits[2]),
-                     self.vs1_ready.eq(~waits[0])]
+        m.d.sync += self.stall.eq(waits[0] | waits[1] | waits[2])
         return m

@@ -123,10 +123,12 @@ class VectorLane(wiring.Component):
         m.d.comb += [self.lane_addr.eq(a + ex.imm[:12].as_signed()),
                      self.neg.eq(self.lane_addr < 0),
                      self.over.eq(self.lane_addr >= self.elements)]
+        # Transparent across ports so Yosys maps the memory to block RAM (see
+        # vector_memory.py).
         core_write = self.lmem.write_port()
-        core_read = self.lmem.read_port()
         host_write = self.lmem.write_port()
-        host_read = self.lmem.read_port()
+        core_read = self.lmem.read_port(transparent_for=(host_write,))
+        host_read = self.lmem.read_port(transparent_for=(core_write, host_write))
         lane_index = self.lane_addr.as_unsigned()[:addr_bits]
         m.d.comb += [
             core_read.addr.eq(lane_index), core_read.en.eq(self.lmem_read),

@@ -21,9 +21,10 @@ class VectorMemory(wiring.Component):
       Read and write share the address: one access per cycle.
     * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency 1): word
       ``a`` is bytes ``4a`` to ``4a + 3`` (lanes ``2k`` and ``2k + 1`` of row
-      ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A host write and a core
-      access to the same row in the same cycle give undefined read data (block RAM
-      collision); the runtime does not stream into rows the program is using.
+      ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A read of a row that the
+      other port writes in the same cycle returns the new data (the read ports are
+      transparent across ports, which ECP5 block RAM needs Yosys to add a small bypass
+      for; old-data semantics would force the memory into flip-flops).
     """
 
     def __init__(self, config: CoreConfig):
@@ -41,10 +42,13 @@ class VectorMemory(wiring.Component):
         m.submodules.mem = self.mem
         words = self.config.lanes // 2
         word_bits = (words - 1).bit_length()
+        # Each read port sees the other port's write of the same cycle (transparent):
+        # ECP5 block RAM cannot return old data across ports, so without this Yosys
+        # builds the memory from flip-flops.
         core_write = self.mem.write_port()
-        core_read = self.mem.read_port()
         host_write = self.mem.write_port(granularity=32)
-        host_read = self.mem.read_port()
+        core_read = self.mem.read_port(transparent_for=(host_write,))
+        host_read = self.mem.read_port(transparent_for=(core_write, host_write))
         host = self.host
         host_row, host_word = host.addr[word_bits:], host.addr[:word_bits]
         host_word_q = Signal(max(1, word_bits))

@@ -18,9 +18,19 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   writes in P3, so writes never collide); the retire port reports all vector writes here,
   in program order.
 
-``stall`` is a register (the :class:`Scoreboard`'s); faults come in EX from the scalar
-address (``x[rs1] + imm``, at once, even while the instruction would stall) or from the
-lane addresses (once ``vs1`` is ready).
+The unit's ``ex`` control record mirrors the core's EX stage: it is loaded from the
+look-ahead exactly when ``id_advance`` is high and held otherwise, because an instruction
+can leave ID and then wait in EX with ``valid`` low (for a scalar operand from a load,
+``mul`` or count) or be squashed there (``valid`` never rises). Only issued instructions
+(``valid & ~stall``) touch the :class:`Scoreboard`, memories, generators or P1-P3, so the
+scoreboard is exactly the table's :class:`~spikevec.hw.isa.table.CycleModel`.
+
+``stall`` is a register (the :class:`Scoreboard`'s, computed in the cycle before from the
+instruction that is about to be in EX), so it reaches the core's control with no logic in
+front. ``fault`` is combinational in EX (scalar address ``x[rs1] + imm``, or the lane
+addresses ``vs1 + imm``) and counts only when the instruction issues: a stall wins, so a
+fault is seen in the instruction's issue cycle of the cycle model (the core only
+registers it and traps one cycle later, in MEM, so it feeds no control path of the core).
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
@@ -80,13 +90,16 @@ class VectorUnit(wiring.Component):
         # ID: decode, register reads, scoreboard and bypass selects ------------------------
         m.d.comb += [dec.valid.eq(iss.id_valid), dec.op.eq(iss.id_op),
                      dec.word.eq(iss.id_word)]
+        # ``ex`` mirrors the core's EX stage: it takes the ID instruction exactly when the
+        # core moves it on (``id_advance``) and keeps it otherwise - while the core holds
+        # EX (a vector stall, or ``valid`` low while waiting for a scalar operand) and
+        # after the core squashed it (``valid`` low: nothing issues).
         ex = Signal(VectorControl)
         stall = sb.stall
-        hold = iss.valid & stall
-        with m.If(~hold):
+        with m.If(iss.id_advance):
             m.d.sync += ex.eq(dec.ctl)
-        following = Signal(VectorControl)
-        m.d.comb += following.eq(Mux(hold, ex.as_value(), dec.ctl.as_value()))
+        following = Signal(VectorControl)     # the instruction in EX in the next cycle
+        m.d.comb += following.eq(Mux(iss.id_advance, dec.ctl.as_value(), ex.as_value()))
         src = sb.next
         m.d.comb += [
             src.vs1.eq(following.vs1), src.vs2.eq(following.vs2), src.vd.eq(following.vd),
@@ -112,15 +125,18 @@ class VectorUnit(wiring.Component):
         lane_mem = ex.mem == MemKind.LANE
         vfault = vector_mem & (misaligned | (vaddr >= cfg.vmem_bytes))
         overs = Cat(lane.over for lane in self.lanes)
-        lfault = lane_mem & overs.any() & sb.vs1_ready
+        lfault = lane_mem & overs.any()
         lane_fault_addr = Const(0, 32)
         for lane in reversed(self.lanes):          # the lowest faulting lane wins
             lane_fault_addr = Mux(lane.over, lane.lane_addr.as_unsigned(), lane_fault_addr)
         fault = Signal()
         m.d.comb += [fault.eq(vfault | lfault), iss.fault.eq(fault), iss.stall.eq(stall),
                      iss.fault_addr.eq(Mux(vfault, vaddr, lane_fault_addr))]
+        # ``fault`` counts only in a cycle the instruction issues (``valid & ~stall``): the
+        # core ignores it while the instruction stalls, so the operands it is computed
+        # from (the scalar address, or the lane addresses from ``vs1``) are final.
         go = Signal()          # issues, side effects allowed
-        steps = Signal()       # issues (faults are ignored: they halt the core)
+        steps = Signal()       # issues (a faulting one halts the core: nothing to undo)
         m.d.comb += [steps.eq(iss.valid & ~stall), go.eq(steps & ~fault)]
 
         # EX: x results ------------------------------------------------------------------

@@ -16,11 +16,17 @@ masks, moves, seeding) to :func:`.vector.exec_vector`. Passing few arrays per ca
 numba's reference counting off the hot path.
 
 Cycle model (the table's ``TIMING``, a scoreboard): an instruction issues at the later of
-the cycle counter and the ready cycle of each register it reads; it costs 1 cycle, plus
-``TAKEN_PENALTY`` for a taken branch or any jump; its destination is ready ``latency``
-cycles (of its timing class) after it issues. A CSR read of ``cycle`` gives the issue
-cycle. Faulting and illegal instructions cost nothing and do not retire;
-``ecall``/``ebreak`` retire and leave pc on themselves.
+the cycle counter (``f``, when the front end delivers it) and the ready cycle of each
+register it reads; the counter then becomes ``issue + 1``, except for control transfers
+(static prediction, see :class:`spikevec.hw.isa.CycleModel`): a taken backward branch
+or ``jal`` gives ``max(issue + 1, f + 1 + PREDICTED_PENALTY)``; a taken forward branch,
+a not-taken backward branch or ``jalr`` gives ``issue + 1 + MISPREDICT_PENALTY``. The
+destination is ready ``latency`` cycles (of its timing class) after it issues. A CSR read of ``cycle`` gives the issue
+cycle. Faulting and illegal instructions do not retire; at a fault (a load, store or
+vector instruction refused for its address) the counter reads the faulting instruction's
+issue cycle, so its operand waits count (illegal instructions and pc faults read no
+registers: their issue cycle is ``f``); ``ecall``/``ebreak`` retire and leave pc on
+themselves.
 
 Trace rows (``T_*`` columns): kind, pc, instret, where, lane, size, value, lane values.
 The kernel checks there is room for ``lanes + 2`` rows before each instruction.
@@ -33,11 +39,12 @@ from numba import njit
 from .ops import (A_ADDR, C_DEST, C_IMM, C_LATENCY, C_OP, C_RD, C_ROUND, C_RS1, C_RS2,
                   C_SAT, C_SHIFT, C_SRC0, C_SRC1, C_SRC2, C_TIMING, C_VECTOR, C_WRITES,
                   EXIT_CHUNK, EXIT_EBREAK, EXIT_ECALL, EXIT_ILLEGAL, EXIT_PC_FAULT,
-                  EXIT_TRACE_FULL, FINGERPRINT, MASK32, N_AUX, OP_SB, OP_SH, S_CYCLES,
+                  EXIT_TRACE_FULL, FINGERPRINT, MASK32, MISPREDICT_PENALTY, N_AUX, OP_JALR,
+                  OP_SB, OP_SH, PREDICTED_PENALTY, S_CYCLES,
                   S_EXIT, S_FAULT_ADDR, S_FPRINT, S_INSTRET, S_PC, S_PREV_PC, S_READY,
                   S_TRACE_N, T_INSTRET, T_KIND, T_LANE, T_LANES, T_PC, T_SIZE, T_VALUE,
-                  T_WHERE, TAKEN_PENALTY, TK_LMEM, TK_MEM, TK_RNG, TK_V, TK_VMEM, TK_X,
-                  TM_ALU, TM_BRANCH, TM_JUMP, TM_MUL, TM_SYSTEM, VC_ARITH, VC_OTHER, W_LMEM,
+                  T_WHERE, TK_LMEM, TK_MEM, TK_RNG, TK_V, TK_VMEM, TK_X,
+                  TM_ALU, TM_BRANCH, TM_COUNT, TM_JUMP, TM_MUL, TM_SYSTEM, VC_ARITH, VC_OTHER, W_LMEM,
                   W_RNG, W_V, W_VMEM, W_X, W_XMEM)
 from .scalar import alu, branch_taken, exec_memory, jump_target, mem_read, system
 from .vector import exec_arith, exec_vector
@@ -125,7 +132,7 @@ def run_kernel(code, x, v, rng, dmem, vmem16, vmem8, lmem, st, limit, trace, tra
             src = code[k, column]
             if src >= 0 and st[S_READY + src] > issue:
                 issue = st[S_READY + src]
-        cyc = issue - cycles + 1
+        nxt = issue + 1                      # the front-end cycle of the next instruction
         next_pc = pc + 4
         r = 0
         vc = code[k, C_VECTOR]
@@ -141,17 +148,24 @@ def run_kernel(code, x, v, rng, dmem, vmem16, vmem8, lmem, st, limit, trace, tra
             imm = code[k, C_IMM]
             a = np.int64(x[code[k, C_RS1]])
             b = np.int64(x[code[k, C_RS2]])
-            if tm == TM_ALU or tm == TM_MUL:
+            if tm == TM_ALU or tm == TM_MUL or tm == TM_COUNT:
                 if rd != 0:
                     x[rd] = alu(op, a, b, imm, code[k, C_RS2], pc, issue,
                                 instret) & MASK32
             elif tm == TM_BRANCH:
-                if branch_taken(op, a, b):
+                taken = branch_taken(op, a, b)
+                if taken:
                     next_pc = pc + imm
-                    cyc += TAKEN_PENALTY
+                if imm < 0 and taken:        # predicted taken, and it is
+                    nxt = max(nxt, cycles + 1 + PREDICTED_PENALTY)
+                elif (imm < 0) != taken:     # mispredicted
+                    nxt += MISPREDICT_PENALTY
             elif tm == TM_JUMP:
                 next_pc = jump_target(op, pc, a, imm)
-                cyc += TAKEN_PENALTY
+                if op == OP_JALR:
+                    nxt += MISPREDICT_PENALTY
+                else:                        # jal: predicted taken
+                    nxt = max(nxt, cycles + 1 + PREDICTED_PENALTY)
                 if rd != 0:
                     x[rd] = pc + 4
             elif tm == TM_SYSTEM:
@@ -159,7 +173,8 @@ def run_kernel(code, x, v, rng, dmem, vmem16, vmem8, lmem, st, limit, trace, tra
             else:
                 r = exec_memory(op, x, rd, a, b, imm, dmem, st, aux)
         if r != 0 and r != EXIT_ECALL and r != EXIT_EBREAK:
-            exit_code = r                    # a fault: nothing retired
+            exit_code = r                    # a fault: nothing retired; the counter
+            cycles = issue                   # reads the faulting instruction's issue cycle
             break
         if tracing:
             tn = record(trace, tn, op, code, k, pc, instret, x, v, rng, dmem, vmem16,
@@ -167,7 +182,7 @@ def run_kernel(code, x, v, rng, dmem, vmem16, vmem8, lmem, st, limit, trace, tra
         dest = code[k, C_DEST]
         if dest >= 0:
             st[S_READY + dest] = issue + code[k, C_LATENCY]
-        cycles += cyc
+        cycles = nxt
         instret += 1
         prev_pc = pc
         if r != 0:

@@ -3,7 +3,7 @@
 numba freezes module globals into compiled code, so the kernel refers to instructions
 through the ``OP_*`` integers defined here (``OP_VMUL`` is the position of ``vmul`` in
 :data:`spikevec.hw.isa.INSTRUCTIONS`), never through literal numbers. The same goes for
-the cycle model (:data:`TAKEN_PENALTY`, :data:`LATENCY`).
+the cycle model (:data:`PREDICTED_PENALTY`, :data:`MISPREDICT_PENALTY`, the latencies).
 
 Besides the opcode constants this module defines the layout of the pre-decoded code
 array (``C_*`` columns), of the machine status array (``S_*``), of the per-instruction
@@ -44,7 +44,11 @@ CSR_CYCLE, CSR_CYCLEH = CSRS["cycle"], CSRS["cycleh"]
 CSR_INSTRET, CSR_INSTRETH = CSRS["instret"], CSRS["instreth"]
 
 # Cycle model.
-TAKEN_PENALTY = TIMING.taken_penalty
+# Static branch prediction (CycleModel): jal and backward branches are predicted taken.
+PREDICTED_PENALTY = TIMING.predicted_penalty
+MISPREDICT_PENALTY = TIMING.mispredict_penalty
+OP_JAL = INSTRUCTIONS.index(BY_NAME["jal"])
+OP_JALR = INSTRUCTIONS.index(BY_NAME["jalr"])
 # Result latency of each timing class, indexed by TIMING_CODE (defined below).
 
 # Columns of the pre-decoded code array (one int64 row per instruction word).
@@ -84,7 +88,7 @@ TIMING_NAMES = tuple(name for name, _ in TIMING.latency)
 TIMING_CODE = {name: i for i, name in enumerate(TIMING_NAMES)}
 TM_ALU, TM_BRANCH = TIMING_CODE[Timing.ALU], TIMING_CODE[Timing.BRANCH]
 TM_JUMP, TM_SYSTEM = TIMING_CODE[Timing.JUMP], TIMING_CODE[Timing.SYSTEM]
-TM_MUL = TIMING_CODE[Timing.MUL]
+TM_MUL, TM_COUNT = TIMING_CODE[Timing.MUL], TIMING_CODE[Timing.COUNT]
 
 # Machine status array (int64).
 S_PC, S_CYCLES, S_INSTRET, S_EXIT, S_FAULT_ADDR, S_FAULT_DETAIL, S_FAULT_LANE = range(7)
@@ -121,7 +125,7 @@ MASK32 = 0xFFFFFFFF
 def _fingerprint() -> int:
     h = hashlib.sha256()
     h.update(repr(sorted(OPS.items())).encode())
-    h.update(repr((TAKEN_PENALTY, TIMING.latency, TIMING_NAMES, sorted(CSRS.items()),
+    h.update(repr((PREDICTED_PENALTY, MISPREDICT_PENALTY, TIMING.latency, TIMING_NAMES, sorted(CSRS.items()),
                    sorted(ROUND.suffixes.items()))).encode())
     here = os.path.dirname(os.path.abspath(__file__))
     for name in ("ops.py", "scalar.py", "vector.py", "kernel.py"):

@@ -4,8 +4,9 @@ Every waiver names the construct and why it is harmless. They fall in two groups
 
 * artefacts of how Amaranth 0.5 (through Yosys ``write_verilog``) writes any design:
   port aliases, case statements, reductions, word selects and operand widths;
-* ports of :class:`~spikevec.hw.rtl.soc_scalar_core.SocScalarCore` (the stand-in core)
-  that it deliberately leaves unused (no vector unit, no halt input, read-only XREG);
+* ports of :class:`~spikevec.hw.rtl.soc_scalar_core.SocScalarCore` (the scalar-only
+  core, ``Soc(config, core=SocScalarCore(config))``) that it deliberately leaves unused
+  (no vector unit): applied only when that core is linted;
 * :data:`OWNER_WAIVERS`: warnings inside other owners' modules (decoder, ALU, load/store
   unit, host port), each explained and reported to the owner rather than fixed here.
 
@@ -44,8 +45,8 @@ SOC_WAIVERS = AMARANTH_WAIVERS + (
            "Amaranth's word_select/bit_select with a variable index is written as a right "
            "shift of the whole value assigned to the narrow target; taking the low bits "
            "is the operation itself."),
-    Waiver("WIDTHEXPAND", r"Operator (ADD|SUB|MUL|EQ|NEQ|GT|GTE|LT|LTE|SHIFTL|SHIFTR|AND|OR|"
-                          r"XOR) expects \d+ bits on the (LHS|RHS), but (LHS|RHS)'s "
+    Waiver("WIDTHEXPAND", r"Operator (ADD|SUB|MUL|EQ|NEQ|GT|GTE|LT|LTE|GTS|GTES|LTS|LTES|"
+                          r"SHIFTL|SHIFTR|AND|OR|XOR) expects \d+ bits on the (LHS|RHS), but (LHS|RHS)'s "
                           r"(VARREF '[^']+'|SEL|SIGNED|EXTEND|CONCAT) generates \d+ bits\.",
            "Amaranth widens the operands of arithmetic and comparisons to the result "
            "width (zero-extending unsigned and sign-extending signed values, written with "
@@ -55,11 +56,9 @@ SOC_WAIVERS = AMARANTH_WAIVERS + (
 
 #: Ports SocScalarCore leaves unused on purpose (see its module docstring).
 SCALAR_CORE_WAIVERS = (
-    Waiver("UNUSEDSIGNAL", r"(vmem|lmem|vreg)(_host)?__(addr|wdata|we|rdata)|"
-                           r"xreg(_host)?__(wdata|we)|halt|core_halt",
-           "The stand-in core SocScalarCore has no vector unit (VMEM/LMEM/VREG read 0 "
-           "and ignore writes), no halt input and a read-only XREG shadow; the router "
-           "still drives these ports, as it will for the real Core."),
+    Waiver("UNUSEDSIGNAL", r"(vmem|lmem|vreg)(_host)?__(addr|wdata|we|rdata)",
+           "The scalar-only core SocScalarCore has no vector unit (VMEM/LMEM/VREG read 0 "
+           "and ignore writes); the router still drives these ports, as for Core."),
     Waiver("UNUSEDSIGNAL", r"vector_retire__\w+",
            "SocScalarCore's vector retire port is constant 0 (no vector unit)."),
     Waiver("UNUSEDSIGNAL", r"(issue|vector)__id_op",
@@ -81,6 +80,13 @@ OWNER_WAIVERS = (
     Waiver("UNUSEDSIGNAL", r"retire__mem_word_addr",
            "The 30-bit retire word address is driven from the narrower data-memory word "
            "address (hw/rtl/scalar_core.py): the wide copy's top bits are constant 0."),
+    Waiver("UNUSEDSIGNAL", r"sum",
+           "Bit 0 of the scalar ALU's adder output is not read: the only wide use is the "
+           "jalr target, which clears bit 0 by definition (hw/rtl/scalar_core.py)."),
+    Waiver("UNUSEDSIGNAL", r"word",
+           "The vector decoder gets the opcode decoded (the core's ``id_op``) and reads "
+           "only the format fields of the word, never its opcode bits [6:0] "
+           "(hw/vector_unit/vector_decoder.py)."),
     Waiver("UNUSEDSIGNAL", r"buf_w__data",
            "HostPort's frame-buffer write data is written as a concatenation "
            "(hw/rtl/host_port.py); the memory port reads its own copy."),
@@ -94,12 +100,15 @@ def alias_names(text: str) -> dict[str, set[str]]:
     Amaranth 0.5 emits such a named wire for every signal of the design hierarchy (port
     copies in parent and child, fields of ``data.View``s as ``\\a.b``, outputs tied
     to a constant such as the null vector unit's ``stall``) so that
-    waveforms show every name; the logic reads the original net, so Verilator reports
+    waveforms show every name (also as concatenations ``assign a = { b, c[3:0], 2'h0 };``
+    of such nets and constants, for records and lane vectors built with ``Cat``); the
+    logic reads the original nets, so Verilator reports
     the alias as unused. An alias carries no logic of its own, so an unused alias is
     never a design problem (the net it copies is checked on its own)."""
     out, module = {}, None
-    assign = re.compile(r"\s*assign\s+\\?(\S+)\s*=\s*(\\?[A-Za-z_$][\w$.]*\s*"
-                        r"(\[[0-9:]+\])?|\d+'[bhd][0-9a-fA-F]+)\s*;")
+    item = r"(?:\\?[A-Za-z_$][\w$.]*(?:\s*\[[0-9:]+\])?|\d+'[bhd][0-9a-fA-F]+)"
+    assign = re.compile(rf"\s*assign\s+\\?(\S+)\s*=\s*({item}|\{{\s*{item}"
+                        rf"(?:\s*,\s*{item})*\s*\}})\s*;")
     for line in text.splitlines():
         head = re.match(r"module\s+\\?(\S+?)[\s(]", line)
         if head:
@@ -112,13 +121,18 @@ def alias_names(text: str) -> dict[str, set[str]]:
     return out
 
 
-def soc_lint(config, *, scalar_stand_in: bool = True, timeout_cycles: int = 4096,
+def soc_lint(config, *, scalar_stand_in: bool | None = None, timeout_cycles: int = 4096,
              core=None) -> list[str]:
     """Unwaived warnings of ``Soc(config)`` (see the module docstring); UNUSEDSIGNAL
-    warnings of pure alias wires (:func:`alias_names`) are waived too."""
+    warnings of pure alias wires (:func:`alias_names`) are waived too.
+    ``scalar_stand_in`` (default: whether ``core`` is a ``SocScalarCore``) adds
+    :data:`SCALAR_CORE_WAIVERS`."""
     from ...hw.rtl.soc import Soc
+    from ...hw.rtl.soc_scalar_core import SocScalarCore
     from .build import verilog_text
     from .lint import lint_warnings
+    if scalar_stand_in is None:
+        scalar_stand_in = isinstance(core, SocScalarCore)
     waivers = SOC_WAIVERS + OWNER_WAIVERS + (SCALAR_CORE_WAIVERS if scalar_stand_in
                                              else ())
     text = verilog_text(lambda: Soc(config, timeout_cycles=timeout_cycles, core=core),

@@ -59,12 +59,31 @@ async def test_host_path(dut):
     assert r.status == Status.BUSY
     r = await _raw(transport, encode_request(Command.START, 12, pc=0))
     assert r.status == Status.BUSY
-    # HALT: the current core has no halt input, so the port answers BUSY after its
-    # timeout and the core keeps running (documented gap).
-    try:
-        await client.halt()
-        halted = True
-    except ProtocolError:
-        halted = False
+    # Live spaces while running: DMEM, VMEM and LMEM answer (own RAM ports).
+    assert await client.read(Space.DMEM, 64, 16) == data[:16]
+    await client.write(Space.VMEM, 0, bytes(range(16)))
+    assert await client.read(Space.VMEM, 0, 16) == bytes(range(16))
+    r = await _raw(transport, encode_request(Command.READ, 13, space=Space.XREG,
+                                             address=0, count=4))
+    assert r.status == Status.BUSY
+    # HALT stops the loop at an instruction boundary: cause NONE, pc inside the loop.
+    await client.halt()
     after = await client.status()
-    record(halt_stops_core=halted and not after.running, running_after_halt=after.running)
+    assert not after.running and after.halted and after.cause == 0, after
+    assert after.pc in (0, 4) and after.instret > 100, after
+    x = await client.read(Space.XREG, 0, 128)
+    a0 = int.from_bytes(x[40:44], "little")
+    assert a0 > 50, a0                   # the loop's counter (x10), read back
+    # Host XREG writes reach the register file; START resumes at the given pc.
+    await client.write(Space.XREG, 4 * 10, (1000).to_bytes(4, "little"))
+    await client.write(Space.XREG, 0, (5).to_bytes(4, "little"))      # x0: ignored
+    x = await client.read(Space.XREG, 0, 44)
+    assert x[:4] == bytes(4) and int.from_bytes(x[40:44], "little") == 1000
+    await client.start(4)               # the "j loop" word: the loop goes on from there
+    await cycles(clock, 200)
+    await client.halt()
+    again = await client.status()
+    a0_again = int.from_bytes((await client.read(Space.XREG, 40, 4)), "little")
+    assert again.halted and again.cause == 0 and a0_again > 1000, (again, a0_again)
+    record(halt_stops_core=True, running_after_halt=after.running, halt_pc=after.pc,
+           resumed_a0=a0_again)

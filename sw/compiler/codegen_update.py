@@ -1,0 +1,152 @@
+"""Code generation of the neuron update of one group of chunks (see :mod:`.codegen`).
+
+The allocated chunk IR (:mod:`.regalloc`) is instantiated once per chunk. Chunks are
+processed in batches of ``K`` (chosen by :meth:`CodeGen._regplan` so that ``K`` copies of
+the IR fit the free vector registers): copy ``k`` of a batch gets its own temporaries,
+mask registers, chunk pointer and spill slots, and the ``K`` copies are interleaved
+instruction by instruction. That is the scheduler: consecutive instructions belong to
+independent chunks, so a result (2 cycles for vector ALU ops and loads, 3 for vlacc) is
+ready by the time its user issues, and scalar mask work fills vector slots.
+
+Register mapping of copy ``k``: IR slot ``("v", j)`` -> ``v[npin + k*nv + j]``,
+``("x", j)`` -> ``XPOOL[k*nx + j]``, pinned constant ``("k", i)`` -> ``v[i]`` (loaded
+by ``vlui`` once per group), ``("acc",)`` -> the chunk's accumulator. Memory references
+resolve against the chunk pointer (``a0`` .. ``a3``), the spill bases (``sp``, ``gp``)
+and the ring pointers (``s3`` ..). Spike masks are written as 32-bit words of 32
+neurons (several chunks per word when lanes < 32; the last chunk's unused lanes are
+cleared) to the population's spike buffer and, if recorded, to its output ring slot.
+"""
+from __future__ import annotations
+
+from .codegen import CHUNKREGS, RINGREGS, XPOOL
+from .expr import CompileError
+
+__all__ = ["emit_update"]
+
+
+def emit_update(cg, p, g0: int, n: int, G: int) -> None:
+    """Emit the update of chunks ``g0 .. g0+n-1`` of population ``p`` (group size G)."""
+    b, rp, low = cg.b, cg.alloc_plan[p.name], cg.lowered[p.name]
+    K, npin, nv, nx, al = rp["K"], rp["npin"], rp["nv"], rp["nx"], rp["alloc"]
+    base, blk, off = cg.blocks[p.name]
+    vb, L, C, W = cg.vb, cg.L, cg.C[p.name], cg.W[p.name]
+    for i in range(npin):
+        b.vlui(vd=i, imm=low.consts[i])
+    streams = [f"out.{p.name}.{v}" for v in cg.records[p.name]]
+    spk_rec = (p.name, "spikes") in cg.net.records
+    if len(streams) + spk_rec > len(RINGREGS):
+        raise CompileError(f"Population {p.name!r} records {len(streams) + spk_rec} streams; "
+                           f"at most {len(RINGREGS)} are supported per population.")
+    ring = {}
+    for j, name in enumerate(streams + ([f"out.{p.name}.spikes"] if spk_rec else [])):
+        arr = cg.mm[name]
+        stride = arr.nbytes // cg.R
+        extra = g0 * vb if arr.space == "vmem" else 0
+        reg = RINGREGS[j]
+        b.li("t0", stride)
+        b.mul(rd=reg, rs1="s2", rs2="t0")
+        b.li("t0", arr.address + extra)
+        b.add(rd=reg, rs1=reg, rs2="t0")
+        ring[name] = reg
+    if p.spiking:
+        b.li("a5", cg.mm[f"spikes.{p.name}"].address)
+    spill_v, spill_x = al.v_spills, al.x_spills
+    if K * spill_v * vb > 2047 or K * spill_x * 4 > 2047:
+        raise CompileError(f"Population {p.name!r}: the neuron update needs "
+                           f"{K * spill_v} vector spill slots, more than the spill area "
+                           "reaches; simplify the model's update expressions.")
+
+    def vreg(val, k, c):
+        if val[0] == "v":
+            return npin + k * nv + val[1]
+        if val[0] == "k":
+            return val[1]
+        if val[0] == "acc":
+            return 32 - G + (c - g0)
+        raise AssertionError(val)
+
+    def xreg(val, k):
+        return XPOOL[k * nx + val[1]]
+
+    def mem(ref, k):
+        if ref[0] == "spill":
+            return "sp", (k * spill_v + ref[1]) * vb
+        if ref[0] == "xspill":
+            return "gp", (k * spill_x + ref[1]) * 4
+        return CHUNKREGS[k], off[ref]
+
+    def emit(ins, k, c):
+        op, d, s, a = ins.op, ins.dst, ins.srcs, ins.attrs
+        V = lambda v: vreg(v, k, c)
+        if op == "vload":
+            r, imm = mem(a["mem"], k)
+            b.vload(vd=V(d), rs1=r, imm=imm)
+        elif op == "vstore":
+            r, imm = mem(a["mem"], k)
+            b.vstore(vs2=V(s[0]), rs1=r, imm=imm)
+        elif op == "lw":
+            r, imm = mem(a["mem"], k)
+            b.lw(rd=xreg(d, k), rs1=r, imm=imm)
+        elif op == "sw":
+            r, imm = mem(a["mem"], k)
+            b.sw(rs2=xreg(s[0], k), rs1=r, imm=imm)
+        elif op == "vmul":
+            b.emit("vmul", vd=V(d), vs1=V(s[0]), vs2=V(s[1]), shift=a["shift"],
+                   round=a["round"], sat=a["sat"])
+        elif op in ("vadd", "vsub"):
+            b.emit(op, vd=V(d), vs1=V(s[0]), vs2=V(s[1]), sat=a.get("sat", 1))
+        elif op in ("vmin", "vmax"):
+            b.emit(op, vd=V(d), vs1=V(s[0]), vs2=V(s[1]))
+        elif op == "vaddi":
+            b.emit("vaddi.sat" if a.get("sat") else "vaddi", vd=V(d), vs1=V(s[0]), imm=a["imm"])
+        elif op == "vsrai":
+            b.emit("vsrai", vd=V(d), vs1=V(s[0]), shamt=a["shamt"], round=a["round"])
+        elif op == "vslli":
+            b.emit("vslli", vd=V(d), vs1=V(s[0]), shamt=a["shamt"], sat=1)
+        elif op in ("vtlt", "vtge", "vteq", "vtne"):
+            b.emit(op, rd=xreg(d, k), vs1=V(s[0]), vs2=V(s[1]))
+        elif op in ("and", "or"):
+            b.emit(op, rd=xreg(d, k), rs1=xreg(s[0], k), rs2=xreg(s[1], k))
+        elif op == "xori":
+            b.xori(rd=xreg(d, k), rs1=xreg(s[0], k), imm=a["imm"])
+        elif op == "vsel":
+            b.vsel(vd=V(d), rs1=xreg(s[1], k), vs2=V(s[2]))
+        elif op == "vlui":
+            b.vlui(vd=V(d), imm=a["imm"])
+        elif op == "vmv":
+            b.emit("vmv", vd=V(d), vs=V(s[0]))
+        elif op == "record":
+            b.vstore(vs2=V(s[0]), rs1=ring[f"out.{p.name}.{a['var']}"], imm=(c - g0) * vb)
+        elif op == "mask_out":
+            mask_out(xreg(s[0], k), c)
+        else:
+            raise AssertionError(op)
+
+    def mask_out(m, c):
+        if c == C - 1 and p.size % L:
+            keep = p.size - c * L
+            b.slli(rd=m, rs1=m, shamt=32 - keep)
+            b.srli(rd=m, rs1=m, shamt=32 - keep)
+        word, bit = (c * L) // 32, (c * L) % 32
+        last = (c + 1) * L % 32 == 0 or c == C - 1
+        if L == 32:
+            src = m
+        else:
+            if bit == 0:
+                b.mv(rd="a4", rs=m)
+            else:
+                b.slli(rd=m, rs1=m, shamt=bit)
+                b.emit("or", rd="a4", rs1="a4", rs2=m)
+            src = "a4"
+        if last:
+            b.sw(rs2=src, rs1="a5", imm=4 * word)
+            if spk_rec:
+                b.sw(rs2=src, rs1=ring[f"out.{p.name}.spikes"], imm=4 * word)
+
+    for start in range(g0, g0 + n, K):
+        chunks = list(range(start, min(start + K, g0 + n)))
+        for k, c in enumerate(chunks):
+            b.li(CHUNKREGS[k], base + c * blk)
+        for ins in al.ins:
+            for k, c in enumerate(chunks):
+                emit(ins, k, c)
