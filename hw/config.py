@@ -32,6 +32,10 @@ class ConfigMismatch(ValueError):
     """A program image or a device was made for another core configuration."""
 
 
+#: Fields a compiled program does not depend on (see :meth:`CoreConfig.check_compatible`).
+PROGRAM_NEUTRAL = ("name", "clock_hz")
+
+
 @dataclass(frozen=True)
 class CoreConfig:
     """Parameters of one spikevec core. Construct through a preset or by keyword.
@@ -120,10 +124,12 @@ class CoreConfig:
 
     def check_compatible(self, other: "CoreConfig", what: str = "program image") -> None:
         """Raise :class:`ConfigMismatch` if ``other`` (what the ``what`` was made for)
-        differs from this core in any field except the name."""
+        differs from this core in any field a program depends on: every field except the
+        name and ``clock_hz`` (a program runs the same cycles at any clock; a board's
+        core clock is the board's choice, e.g. 20 MHz on the ULX3S)."""
         mine, theirs = self.to_dict(), other.to_dict()
         diffs = [f"{k}: {what} wants {theirs[k]!r}, core has {mine[k]!r}"
-                 for k in mine if k != "name" and mine[k] != theirs[k]]
+                 for k in mine if k not in PROGRAM_NEUTRAL and mine[k] != theirs[k]]
         if diffs:
             raise ConfigMismatch(
                 f"The {what} was compiled for core configuration '{other.name}' but this "

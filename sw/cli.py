@@ -7,7 +7,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("asm", "disasm", "iss", "sim", "isadoc", "demo", "compile", "inspect")
+COMMANDS = ("asm", "disasm", "iss", "sim", "isadoc", "demo", "compile", "inspect", "run",
+            "build", "program", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

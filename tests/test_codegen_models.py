@@ -66,14 +66,18 @@ def test_model_tracks_float_reference(name):
         line += f", spike agreement {agree:.4f} ({ref.spikes('hid').sum()} spikes)"
         assert agree >= 0.99
     print(line, f", {got.cycles_per_step:.0f} cycles/step")
-    assert err <= (0.01 if name == "LI" else 0.12)
+    assert err <= (0.01 if name == "LI" else 0.04)
 
 
-def test_alif_5000_steps_stochastic_rounding_meets_fenn():
+@pytest.mark.parametrize("regime, w_mean, rate", [("sparse", 3.0, 0.01), ("dense", 0.6, 0.05)])
+def test_alif_5000_steps_stochastic_rounding_meets_fenn(regime, w_mean, rate):
     """FeNN's precision experiment: adaptive LIF, 5,000 steps, NRMSE of V vs float64
-    (FeNN: 0.130 floor, 0.045 stochastic). The float reference uses the weights the
-    core really uses, so the number measures the neuron arithmetic."""
-    net, x = single_layer(alif(), T=5000, n=32, w_mean=3.0, rate=0.01, tau_mem=20.0,
+    (FeNN: 0.130 floor, 0.045 stochastic), with the same mean drive delivered as rare
+    large kicks (sparse) or as five times more, five times smaller ones (dense). The
+    float reference uses the weights the core really uses, so the number measures the
+    neuron arithmetic: the decay constants (precise decays, see lower.py), the formats
+    of intermediate sums and the threshold comparison."""
+    net, x = single_layer(alif(), T=5000, n=32, w_mean=w_mean, rate=rate, tau_mem=20.0,
                           tau_adapt=200.0, beta=0.2)
     results = {}
     for rounding in ("stochastic", "floor"):
@@ -82,7 +86,7 @@ def test_alif_5000_steps_stochastic_rounding_meets_fenn():
         ref = simulate(effective_network(net, image), x)
         results[rounding] = (nrmse(ref.trace("hid", "v"), got.trace("hid", "v")),
                              nrmse(ref.trace("hid", "a"), got.trace("hid", "a")))
-    print("ALIF 5000 steps: NRMSE V / A:",
+    print(f"ALIF 5000 steps, {regime} input: NRMSE V / A:",
           {k: f"{v:.4f} / {a:.4f}" for k, (v, a) in results.items()})
     assert results["stochastic"][0] <= 0.045
     assert results["stochastic"][0] < results["floor"][0]

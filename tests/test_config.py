@@ -140,3 +140,10 @@ def test_check_compatible_names_every_differing_field():
     assert "vmem_bytes: program image wants 131072, core has 262144" in msg
     assert "name:" not in msg and "imem_bytes" not in msg
     assert "Recompile" in msg and msg.endswith(".")
+
+
+def test_check_compatible_ignores_the_clock():
+    board = PRESETS["default"].with_(clock_hz=20_000_000, name="ulx3s-85f")
+    board.check_compatible(PRESETS["default"])
+    with pytest.raises(ConfigMismatch, match="lanes"):
+        board.check_compatible(PRESETS["lanes16"])

@@ -79,7 +79,7 @@ class CycleModel:
     mispredict_penalty: int = 3
     latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.COUNT, 2), (T.LOAD, 3), (T.STORE, 1),
                       (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VTOX, 1),
-                      (T.VLOAD, 2), (T.VACC, 3), (T.VSTORE, 1))
+                      (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
 
     def latency_of(self, timing: str) -> int:
         return dict(self.latency)[timing]

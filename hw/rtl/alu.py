@@ -19,7 +19,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["Alu", "ALU_FLAGS", "ALU_CONTROL", "count_leading_zeros", "population_count",
-           "count_unit", "COUNT_OPS"]
+           "count_unit", "count_partials", "count_combine", "COUNT_PARTIALS", "COUNT_OPS"]
 
 XLEN = 32
 
@@ -84,9 +84,49 @@ def population_count(value):
 def count_unit(value, clz, ctz):
     """``clz``/``ctz``/``cpop`` of ``value`` (32 bits): clz if ``clz``, ctz if ``ctz``,
     else cpop (combinational expression, zero-extended to 32 bits by the caller)."""
-    _, leading = count_leading_zeros(value)
-    _, trailing = count_leading_zeros(value[::-1])
-    return Mux(clz, leading, Mux(ctz, trailing, population_count(value)))
+    return count_combine(count_partials(value), clz, ctz)
+
+
+#: Per-byte partial counts of a 32-bit value (see :func:`count_partials`).
+COUNT_PARTIALS = data.StructLayout({
+    "zero": 4,                                   # byte k is zero
+    "leading": data.ArrayLayout(4, 4),           # clz of byte k (0..8)
+    "trailing": data.ArrayLayout(4, 4),          # ctz of byte k (0..8)
+    "ones": data.ArrayLayout(4, 4),              # cpop of byte k (0..8)
+})
+
+
+def count_partials(value):
+    """The :data:`COUNT_PARTIALS` of ``value`` (32 bits): functions of one byte each, so
+    shallow; a pipeline registers them and finishes with :func:`count_combine`."""
+    fields = {"zero": [], "leading": [], "trailing": [], "ones": []}
+    for k in range(4):
+        byte = value[8 * k:8 * k + 8]
+        fields["zero"].append(~byte.any())
+        fields["leading"].append(count_leading_zeros(byte)[1])
+        fields["trailing"].append(count_leading_zeros(byte[::-1])[1])
+        fields["ones"].append(population_count(byte))
+    return Cat(Cat(*fields["zero"]), *(Cat(*(v[:4] for v in fields[name]))
+                                       for name in ("leading", "trailing", "ones")))
+
+
+def count_combine(partials, clz, ctz):
+    """``clz``/``ctz``/``cpop`` (as :func:`count_unit`) from registered
+    :data:`COUNT_PARTIALS`: two levels of byte priority and a four-term sum."""
+    p = data.View(COUNT_PARTIALS, partials)
+
+    def first_nonzero(order, counts):
+        # bytes in ``order`` (most significant first for clz, least for ctz)
+        def pair(i, j):
+            return (p.zero[i] & p.zero[j],
+                    Mux(p.zero[i], Const(8, 5) + counts[j], counts[i]))
+        (zero_a, count_a), (zero_b, count_b) = pair(*order[:2]), pair(*order[2:])
+        return Mux(zero_a, Const(16, 6) + count_b, count_a)
+
+    leading = first_nonzero((3, 2, 1, 0), p.leading)
+    trailing = first_nonzero((0, 1, 2, 3), p.trailing)
+    ones = (p.ones[0] + p.ones[1]) + (p.ones[2] + p.ones[3])
+    return Mux(clz, leading, Mux(ctz, trailing, ones))
 
 
 class Alu(wiring.Component):

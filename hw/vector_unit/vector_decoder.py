@@ -140,7 +140,7 @@ _check_map()
 
 _ROUND_MODES = {ROUND.suffixes[""]: RoundMode.FLOOR, ROUND.suffixes[".rn"]: RoundMode.HALF_UP,
                 ROUND.suffixes[".rs"]: RoundMode.STOCHASTIC}
-_LATENCY_BITS = 2
+_LATENCY_BITS = 3
 
 
 class VectorControl(data.Struct):

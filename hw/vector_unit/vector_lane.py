@@ -1,7 +1,7 @@
 """One lane of the vector unit: operand bypass, ALU, multiplier, generator, load /
 accumulate stage and the lane-local memory."""
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data, enum, memory, wiring
+from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from .arith import ELEMENT, INT16_MAX, INT16_MIN, saturate16
@@ -13,16 +13,25 @@ from .vector_decoder import BSource, ResultSource, TestCond, VectorControl
 __all__ = ["Bypass", "LoadControl", "VectorLane"]
 
 
-class Bypass(enum.Enum, shape=2):
-    """Where an EX operand comes from: the register file read, or the result of the
-    instruction issued two (``P2``) or three (``P3``) cycles earlier."""
-    RF = 0
-    P2 = 1
-    P3 = 2
+class Bypass(data.Struct):
+    """Where an EX operand comes from, one-hot (exactly one field set; the unit registers
+    it in the cycle before): the register file read (``rf``); the result of the
+    instruction issued two cycles earlier (P2) from the ALU (``alu``, also when that
+    instruction is a load or an accumulate, whose value is not due yet: the scoreboard
+    stalls its readers) or the multiplier (``mul``); of the one issued three cycles
+    earlier (P3): ``w3`` (an ALU or multiplier result) or ``loaded`` (a load); of the
+    one issued four cycles earlier (P4): ``w4``. One-hot selects of the unit outputs
+    themselves keep the operand an AND-OR of registers, with no decode in front."""
+    rf: 1
+    alu: 1
+    mul: 1
+    w3: 1
+    loaded: 1
+    w4: 1
 
 
 class LoadControl(data.Struct):
-    """The load stage's control for the instruction in P1 (one cycle after issue)."""
+    """The load stage's control for the instruction in P2 (two cycles after issue)."""
     lane: 1       # lane-local memory data (else vector memory)
     byte: 1       # the lane's int8 of the selected half row (else its int16)
     shift: 4      # left shift of the loaded value (vload8, vlacc, vlacc8)
@@ -32,20 +41,25 @@ class VectorLane(wiring.Component):
     """Lane datapath. Stages, counted from the issue cycle ``t`` (EX):
 
     * EX (``t``): operands ``a`` (vs1), ``b`` (vs2), ``c`` (vd) = the register-file read
-      data ``rf_*`` or a bypass (``sel_*``, :class:`Bypass`) from this lane's ``v2``/``w3``;
+      data ``rf_*`` or a bypass (``sel_*``, :class:`Bypass`) from this lane's unit
+      results, ``w3``, the loaded value or ``w4``;
       the ALU ``b`` operand chosen by ``ex.b_source``; ``flag`` = the ``ex.test``
       comparison of ``a`` and ``b``; lane address ``lane_addr = a + imm`` (``neg``: < 0,
       ``over``: >= ``elements``), which addresses the lane memory (read when ``lmem_read``,
       written with ``b`` when ``lmem_write`` and not ``neg``); the ALU, multiplier and
       generator (``rng_step``, ``rng_seed``: s0 = a, s1 = b) sample at the end of ``t``.
-    * P1 (``t+1``): memory data arrives (``vmem_element``, ``vmem_byte`` from the unit,
-      the lane memory's own); the load stage (``load``, :class:`LoadControl`) makes
-      ``sat16(x << shift)`` for loads and the 17-bit clamped weight for accumulates.
-    * P2 (``t+2``): ``v2`` (out) = the ALU, multiplier or load result chosen by
-      ``p2_result``: the value of a latency-2 instruction; the accumulate adder
-      ``sat16(vd + weight)`` runs.
-    * P3 (``t+3``): ``w3`` (out, a register) = ``v2`` or the accumulate sum: the value
-      the unit writes to the register file at the end of ``t+3``.
+    * P1 (``t+1``): memory data arrives and is registered with no logic in between (the
+      unit registers the vector memory row and drives ``vmem_element``/``vmem_byte``
+      from it in P2; block-RAM outputs are slow on ECP5).
+    * P2 (``t+2``): ``v2`` (out) = the ALU or multiplier result chosen by
+      ``p2_result``, the value of a latency-2 instruction, registered as ``w3``; the
+      load stage (``load``, :class:`LoadControl`) makes ``sat16(x << shift)`` for loads
+      and the 17-bit clamped weight for accumulates, registered.
+    * P3 (``t+3``): ``w3`` (out) or the loaded value (latency 3); the accumulate adder
+      ``sat16(vd + weight)`` runs; ``w4`` (out, a register) = one of them, chosen by
+      ``p3_result``.
+    * P4 (``t+4``): ``w4``, the value the unit writes to the register file at the end
+      of ``t+4`` (accumulates: latency 4).
 
     Host port of the lane memory: ``host_addr``, ``host_wdata`` (16), ``host_we``,
     ``host_rdata`` (latency 1), independent of the core port.
@@ -61,10 +75,10 @@ class VectorLane(wiring.Component):
             "rng_step": In(1), "rng_seed": In(1),
             "lmem_read": In(1), "lmem_write": In(1),
             "load": In(LoadControl), "vmem_element": In(16), "vmem_byte": In(8),
-            "p2_result": In(ResultSource),
+            "p2_result": In(ResultSource), "p3_result": In(ResultSource),
             "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT), "flag": Out(1),
             "lane_addr": Out(signed(17)), "neg": Out(1), "over": Out(1),
-            "v2": Out(ELEMENT), "w3": Out(ELEMENT),
+            "v2": Out(ELEMENT), "w3": Out(ELEMENT), "w4": Out(ELEMENT),
             "s0": Out(16), "s1": Out(16),
             "host_addr": In(range(elements)), "host_wdata": In(16), "host_we": In(1),
             "host_rdata": Out(16),
@@ -80,9 +94,15 @@ class VectorLane(wiring.Component):
         ex = self.ex
 
         # EX: operands ---------------------------------------------------------------
+        loaded, weight = Signal(ELEMENT), Signal(signed(17))
+
         def bypass(sel, rf):
-            return Mux(sel == Bypass.P2, self.v2,
-                       Mux(sel == Bypass.P3, self.w3, rf.as_signed()))
+            terms = ((sel.rf, rf), (sel.alu, alu.result), (sel.mul, mul.result),
+                     (sel.w3, self.w3), (sel.loaded, loaded), (sel.w4, self.w4))
+            value = 0
+            for flag, source in terms:
+                value = value | (flag.replicate(16) & source.as_unsigned())
+            return value.as_signed()
         a, b, c = self.a, self.b, self.c
         m.d.comb += [a.eq(bypass(self.sel_a, self.rf_a)), b.eq(bypass(self.sel_b, self.rf_b)),
                      c.eq(bypass(self.sel_c, self.rf_c))]
@@ -139,36 +159,44 @@ class VectorLane(wiring.Component):
             self.host_rdata.eq(host_read.data),
         ]
 
-        # P1: load stage ---------------------------------------------------------------
-        c1, neg1 = Signal(ELEMENT), Signal()
-        m.d.sync += [c1.eq(c), neg1.eq(self.neg)]
+        # P1: the block RAM data is registered raw (its output is slow on ECP5) --------
+        c1, neg1, lmem_q = Signal(ELEMENT), Signal(), Signal(16)
+        m.d.sync += [c1.eq(c), neg1.eq(self.neg), lmem_q.eq(core_read.data)]
+
+        # P2: load stage, from registers: sat16(x << shift) and the 17-bit clamped weight;
+        # whether the shifted value fits is tested beside the shifter (thermometer mask).
+        c2, neg2, c3 = Signal(ELEMENT), Signal(), Signal(ELEMENT)
+        m.d.sync += [c2.eq(c1), neg2.eq(neg1), c3.eq(c2)]
         load = self.load
         element = Signal(ELEMENT)
-        m.d.comb += element.eq(Mux(load.lane, Mux(neg1, 0, core_read.data),
+        m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, lmem_q),
                                    Mux(load.byte, self.vmem_byte.as_signed(),
                                        self.vmem_element)))
-        full = Signal(signed(31))
-        m.d.comb += full.eq(element << load.shift)
-        top16, top17 = full[15:], full[16:]
-        fits16 = top16.all() | ~top16.any()
-        fits17 = top17.all() | ~top17.any()
-        sign = full[-1]
+        full = Signal(signed(17))
+        m.d.comb += full.eq((element << load.shift)[:17])
+        sign = element[-1]
+        differs = element.as_unsigned() ^ sign.replicate(16)
+        mask16 = (Const(0xFFFF, 16) << (~load.shift)[:4])[:16]      # bits >= 15 - shift
+        fits16 = ~(differs & mask16).any()
+        fits17 = ~(differs & (mask16 << 1)[:16]).any()
         clamp16 = Mux(sign, Const(INT16_MIN, ELEMENT), Const(INT16_MAX, ELEMENT))
         clamp17 = Mux(sign, Const(-65536, signed(17)), Const(65535, signed(17)))
-        loaded, weight, c2 = Signal(ELEMENT), Signal(signed(17)), Signal(ELEMENT)
         m.d.sync += [loaded.eq(Mux(fits16, full[:16], clamp16)),
-                     weight.eq(Mux(fits17, full[:17], clamp17)), c2.eq(c1)]
+                     weight.eq(Mux(fits17, full, clamp17))]
 
-        # P2: result select and accumulate ---------------------------------------------
-        with m.Switch(self.p2_result):
-            with m.Case(ResultSource.MUL):
-                m.d.comb += self.v2.eq(mul.result)
-            with m.Case(ResultSource.LOADED):
-                m.d.comb += self.v2.eq(loaded)
-            with m.Default():
-                m.d.comb += self.v2.eq(alu.result)
+        # P2: ALU / multiplier result (latency 2), registered as ``w3`` -----------------
+        m.d.comb += self.v2.eq(Mux(self.p2_result == ResultSource.MUL, mul.result,
+                                   alu.result))
+        m.d.sync += self.w3.eq(self.v2)
+
+        # P3: the load result (latency 3) or the accumulate sum, registered as ``w4`` --
         total = Signal(signed(18))
-        m.d.comb += total.eq(c2 + weight)
-        m.d.sync += self.w3.eq(Mux(self.p2_result == ResultSource.ACC, saturate16(total),
-                                   self.v2))
+        m.d.comb += total.eq(c3 + weight)
+        with m.Switch(self.p3_result):
+            with m.Case(ResultSource.ACC):
+                m.d.sync += self.w4.eq(saturate16(total))
+            with m.Case(ResultSource.LOADED):
+                m.d.sync += self.w4.eq(loaded)
+            with m.Default():
+                m.d.sync += self.w4.eq(self.w3)
         return m

@@ -30,7 +30,7 @@ class VectorRegisterFile(wiring.Component):
     with ``k = a % (lanes/2)``; ``rdata`` is the word addressed in the previous cycle,
     ``we`` writes ``wdata``. Honoured only while ``host_enable`` (in) is high (the core
     stopped): it then owns read port A, and the write port in cycles without a core write
-    (``we`` wins: the last results of a stopped program land during the first 3 cycles
+    (``we`` wins: the last results of a stopped program land during the first 4 cycles
     after the stop, before the SoC lets the host in).
 
     Every port is a plain ``lib.memory`` port with no logic in front beyond the host

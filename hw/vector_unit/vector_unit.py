@@ -7,22 +7,25 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   the register file reads ``vs1``/``vs2``/``vd``, the :class:`Scoreboard` computes
   whether it must stall, and the bypass selects are found; all are registered.
   While an instruction stalls in EX the same happens again for it, every cycle.
-* EX (``t``): operands = register file or bypass from P2/P3; vector and lane-memory
+* EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
   addresses, faults, ``x_result`` (``vt*``, ``vextract``), memory writes (``vstore``,
   ``vstorel``), generator step/seed; the ALU and multiplier take their inputs.
-* P1 (``t+1``): memory read data; the load stage (:class:`VectorLane`).
-* P2 (``t+2``): ALU / multiplier / load results (latency 2: bypassed to EX); the
-  accumulate adder.
-* P3 (``t+3``): the result register; accumulate results (latency 3: bypassed to EX);
-  written to the register file at the end of the cycle (one write port, every class
-  writes in P3, so writes never collide); the retire port reports all vector writes here,
-  in program order.
+* P1 (``t+1``): memory read data, registered with no logic in between (block-RAM
+  outputs are slow on ECP5).
+* P2 (``t+2``): ALU / multiplier results (latency 2: bypassed to EX); the load stage
+  (:class:`VectorLane`) from the registered memory data.
+* P3 (``t+3``): ALU / multiplier results registered (``w3``), loaded values (latency
+  3: bypassed to EX); the accumulate adder.
+* P4 (``t+4``): the result register ``w4``; accumulate results (latency 4: bypassed to
+  EX); written to the register file at the end of the cycle (one write port, every
+  class writes in P4, so writes never collide); the retire port reports all vector
+  writes here, in program order.
 
 The unit's ``ex`` control record mirrors the core's EX stage: it is loaded from the
 look-ahead exactly when ``id_advance`` is high and held otherwise, because an instruction
 can leave ID and then wait in EX with ``valid`` low (for a scalar operand from a load,
 ``mul`` or count) or be squashed there (``valid`` never rises). Only issued instructions
-(``valid & ~stall``) touch the :class:`Scoreboard`, memories, generators or P1-P3, so the
+(``valid & ~stall``) touch the :class:`Scoreboard`, memories, generators or P1-P4, so the
 scoreboard is exactly the table's :class:`~spikevec.hw.isa.table.CycleModel`.
 
 ``stall`` is a register (the :class:`Scoreboard`'s, computed in the cycle before from the
@@ -31,6 +34,8 @@ front. ``fault`` is combinational in EX (scalar address ``x[rs1] + imm``, or the
 addresses ``vs1 + imm``) and counts only when the instruction issues: a stall wins, so a
 fault is seen in the instruction's issue cycle of the cycle model (the core only
 registers it and traps one cycle later, in MEM, so it feeds no control path of the core).
+``fault_addr`` is due in that MEM cycle: the unit registers the scalar address and the
+lane addresses and picks the lowest faulting lane from the registers.
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
@@ -39,7 +44,7 @@ Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core run
 (``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mem``,
 ``vmem.mem``, ``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
 """
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -57,6 +62,17 @@ __all__ = ["VectorUnit"]
 def _log2(n: int) -> int:
     assert n & (n - 1) == 0, f"{n} is not a power of two"
     return n.bit_length() - 1
+
+
+def _lowest_set(flags, values):
+    """``(any flag, the value of the lowest set flag)`` as a balanced tree of 2:1
+    multiplexers (depth log2 of the count, not a chain)."""
+    if len(flags) == 1:
+        return flags[0], values[0]
+    half = len(flags) // 2
+    low_any, low = _lowest_set(flags[:half], values[:half])
+    high_any, high = _lowest_set(flags[half:], values[half:])
+    return low_any | high_any, Mux(low_any, low, high)
 
 
 class VectorUnit(wiring.Component):
@@ -108,13 +124,25 @@ class VectorUnit(wiring.Component):
             rf.raddr_a.eq(following.vs1), rf.raddr_b.eq(following.vs2),
             rf.raddr_c.eq(following.vd), rf.host_enable.eq(~self.running),
         ]
-        # Result pipeline: what each of P1, P2, P3 will write.
-        p1_w, p2_w, p3_w = Signal(), Signal(), Signal()
-        p1_vd, p2_vd, p3_vd = Signal(5), Signal(5), Signal(5)
+        # Result pipeline: what each of P1 to P4 will write.
+        p1_w, p2_w, p3_w, p4_w = Signal(), Signal(), Signal(), Signal()
+        p1_vd, p2_vd, p3_vd, p4_vd = Signal(5), Signal(5), Signal(5), Signal(5)
+        p1_res, p2_res, p3_res = (Signal(ResultSource, name=f"p{k}_res") for k in (1, 2, 3))
         sels = [Signal(Bypass, name=f"sel_{x}") for x in ("a", "b", "c")]
         for sel, reg in zip(sels, (following.vs1, following.vs2, following.vd)):
-            m.d.sync += sel.eq(Mux(p1_w & (p1_vd == reg), Bypass.P2,
-                                   Mux(p2_w & (p2_vd == reg), Bypass.P3, Bypass.RF)))
+            # The instruction now in P1 will be in P2 (its unit result selected by
+            # ``p1_res``), the one in P2 in P3 (``w3`` or the loaded value), the one in P3
+            # in P4 (``w4``); the youngest writer wins.
+            hit1, hit2 = p1_w & (p1_vd == reg), p2_w & (p2_vd == reg)
+            hit3 = p3_w & (p3_vd == reg)
+            older2 = ~hit1 & hit2
+            m.d.sync += [
+                sel.alu.eq(hit1 & (p1_res != ResultSource.MUL)),
+                sel.mul.eq(hit1 & (p1_res == ResultSource.MUL)),
+                sel.w3.eq(older2 & (p2_res != ResultSource.LOADED)),
+                sel.loaded.eq(older2 & (p2_res == ResultSource.LOADED)),
+                sel.w4.eq(~hit1 & ~hit2 & hit3), sel.rf.eq(~hit1 & ~hit2 & ~hit3),
+            ]
 
         # EX: addresses and faults -------------------------------------------------------
         vaddr = Signal(32)
@@ -126,12 +154,16 @@ class VectorUnit(wiring.Component):
         vfault = vector_mem & (misaligned | (vaddr >= cfg.vmem_bytes))
         overs = Cat(lane.over for lane in self.lanes)
         lfault = lane_mem & overs.any()
-        lane_fault_addr = Const(0, 32)
-        for lane in reversed(self.lanes):          # the lowest faulting lane wins
-            lane_fault_addr = Mux(lane.over, lane.lane_addr.as_unsigned(), lane_fault_addr)
         fault = Signal()
-        m.d.comb += [fault.eq(vfault | lfault), iss.fault.eq(fault), iss.stall.eq(stall),
-                     iss.fault_addr.eq(Mux(vfault, vaddr, lane_fault_addr))]
+        m.d.comb += [fault.eq(vfault | lfault), iss.fault.eq(fault), iss.stall.eq(stall)]
+        # The fault address is due one cycle later (MEM): registered addresses, then the
+        # lowest faulting lane found by a balanced tree.
+        overs_q, vfault_q, vaddr_q = Signal(n), Signal(), Signal(32)
+        addrs_q = [Signal(signed(17), name=f"lane_addr{i}_q") for i in range(n)]
+        m.d.sync += [overs_q.eq(overs), vfault_q.eq(vfault), vaddr_q.eq(vaddr)]
+        m.d.sync += [q.eq(lane.lane_addr) for q, lane in zip(addrs_q, self.lanes)]
+        _, lowest = _lowest_set(list(overs_q), addrs_q)
+        m.d.comb += iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest.as_unsigned()))
         # ``fault`` counts only in a cycle the instruction issues (``valid & ~stall``): the
         # core ignores it while the instruction stalls, so the operands it is computed
         # from (the scalar address, or the lane addresses from ``vs1``) are final.
@@ -159,11 +191,13 @@ class VectorUnit(wiring.Component):
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
         # Lanes --------------------------------------------------------------------------
-        load = Signal(LoadControl)
-        half = Signal()
-        m.d.sync += [load.lane.eq(lane_mem), load.byte.eq(ex.byte), load.shift.eq(ex.shift),
-                     half.eq(vaddr[_log2(n)])]
-        p2_result = Signal(ResultSource)
+        # The load stage runs in P2 from the registered row (``row_q``, P1 -> P2).
+        load1, load = Signal(LoadControl), Signal(LoadControl)
+        half1, half = Signal(), Signal()
+        row_q = Signal.like(vmem.rdata)
+        m.d.sync += [load1.lane.eq(lane_mem), load1.byte.eq(ex.byte),
+                     load1.shift.eq(ex.shift), half1.eq(vaddr[_log2(n)]),
+                     load.eq(load1), half.eq(half1), row_q.eq(vmem.rdata)]
         scalar = Mux(ex.scalar_rs2, iss.rs2_value, iss.rs1_value)[:16]
         for i, lane in enumerate(self.lanes):
             m.d.comb += [
@@ -176,21 +210,21 @@ class VectorUnit(wiring.Component):
                 lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
                 lane.lmem_read.eq(lane_mem & ~ex.store),
                 lane.lmem_write.eq(go & lane_mem & ex.store),
-                lane.load.eq(load), lane.vmem_element.eq(vmem.rdata[16 * i:16 * (i + 1)]),
-                lane.vmem_byte.eq(Mux(half, vmem.rdata[8 * (n + i):8 * (n + i + 1)],
+                lane.load.eq(load), lane.vmem_element.eq(row_q[16 * i:16 * (i + 1)]),
+                lane.vmem_byte.eq(Mux(half, row_q[8 * (n + i):8 * (n + i + 1)],
                                       vmem.rdata[8 * i:8 * (i + 1)])),
-                lane.p2_result.eq(p2_result),
+                lane.p2_result.eq(p2_res), lane.p3_result.eq(p3_res),
             ]
         self._lane_memory_host(m)
 
-        # P1 -> P3 bookkeeping, register write, retire -------------------------------------
-        p1_res = Signal(ResultSource)
+        # P1 -> P4 bookkeeping, register write, retire -------------------------------------
         m.d.sync += [p1_w.eq(go & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
-                     p2_w.eq(p1_w), p2_vd.eq(p1_vd), p2_result.eq(p1_res),
-                     p3_w.eq(p2_w), p3_vd.eq(p2_vd)]
-        w3 = Cat(lane.w3 for lane in self.lanes)
-        m.d.comb += [rf.waddr.eq(p3_vd), rf.wdata.eq(w3), rf.we.eq(p3_w)]
-        self._retire(m, go, ex, vaddr, p3_w, p3_vd, w3)
+                     p2_w.eq(p1_w), p2_vd.eq(p1_vd), p2_res.eq(p1_res),
+                     p3_w.eq(p2_w), p3_vd.eq(p2_vd), p3_res.eq(p2_res),
+                     p4_w.eq(p3_w), p4_vd.eq(p3_vd)]
+        w4 = Cat(lane.w4 for lane in self.lanes)
+        m.d.comb += [rf.waddr.eq(p4_vd), rf.wdata.eq(w4), rf.we.eq(p4_w)]
+        self._retire(m, go, ex, vaddr, p4_w, p4_vd, w4)
         return m
 
     def _lane_memory_host(self, m):
@@ -212,14 +246,14 @@ class VectorUnit(wiring.Component):
         m.d.comb += host.rdata.eq(Cat(*words).word_select(pair_q, 32) if pair_bits
                                   else words[0])
 
-    def _retire(self, m, go, ex, vaddr, p3_w, p3_vd, w3):
-        """The retire port, reported in P3 so every vector write comes out in program
+    def _retire(self, m, go, ex, vaddr, p4_w, p4_vd, w4):
+        """The retire port, reported in P4 so every vector write comes out in program
         order (simulation only: nothing in synthesis reads it)."""
         n, ret, iss = self.config.lanes, self.retire, self.issue
         kinds = ("vmem", "lmem", "rng")
         fields = {"pc": 32, "addr": 32, "tr_a": 16 * n, "tr_b": 16 * n, "enables": n}
         stages = []
-        for s in range(3):
+        for s in range(4):
             stage = {k: Signal(name=f"p{s + 1}_{k}") for k in kinds}
             stage.update({k: Signal(w, name=f"p{s + 1}_{k}") for k, w in fields.items()})
             stages.append(stage)
@@ -235,16 +269,16 @@ class VectorUnit(wiring.Component):
         }
         for key, value in first.items():
             m.d.sync += stages[0][key].eq(value)
-            m.d.sync += [stages[s + 1][key].eq(stages[s][key]) for s in range(2)]
-        p3 = stages[2]
+            m.d.sync += [stages[s + 1][key].eq(stages[s][key]) for s in range(3)]
+        p4 = stages[3]
         m.d.comb += [
-            ret.v_valid.eq(p3_w), ret.v_pc.eq(p3["pc"]), ret.v_reg.eq(p3_vd),
-            ret.v_value.eq(w3),
-            ret.vmem_valid.eq(p3["vmem"]), ret.vmem_pc.eq(p3["pc"]),
-            ret.vmem_addr.eq(p3["addr"]), ret.vmem_value.eq(p3["tr_b"]),
-            ret.lmem_valid.eq(p3["lmem"]), ret.lmem_pc.eq(p3["pc"]),
-            ret.lmem_lanes.eq(p3["enables"]), ret.lmem_addr.eq(p3["tr_a"]),
-            ret.lmem_value.eq(p3["tr_b"]),
-            ret.rng_valid.eq(p3["rng"]), ret.rng_pc.eq(p3["pc"]),
-            ret.rng_s0.eq(p3["tr_a"]), ret.rng_s1.eq(p3["tr_b"]),
+            ret.v_valid.eq(p4_w), ret.v_pc.eq(p4["pc"]), ret.v_reg.eq(p4_vd),
+            ret.v_value.eq(w4),
+            ret.vmem_valid.eq(p4["vmem"]), ret.vmem_pc.eq(p4["pc"]),
+            ret.vmem_addr.eq(p4["addr"]), ret.vmem_value.eq(p4["tr_b"]),
+            ret.lmem_valid.eq(p4["lmem"]), ret.lmem_pc.eq(p4["pc"]),
+            ret.lmem_lanes.eq(p4["enables"]), ret.lmem_addr.eq(p4["tr_a"]),
+            ret.lmem_value.eq(p4["tr_b"]),
+            ret.rng_valid.eq(p4["rng"]), ret.rng_pc.eq(p4["pc"]),
+            ret.rng_s0.eq(p4["tr_a"]), ret.rng_s1.eq(p4["tr_b"]),
         ]

@@ -23,6 +23,7 @@ cached build (``Build.cached`` is True) without running Verilator or the C++ com
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -155,22 +156,15 @@ def build(design, name: str, ports=None, *, extra_args=(), waves: bool = False,
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
     directory = root / f"{name}-{digest[:16]}"
-    manifest_path = directory / "manifest.json"
 
-    with open(root / f"{directory.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if rebuild and directory.exists():
-            shutil.rmtree(directory)
-        if manifest_path.is_file() and (directory / name).is_file():
-            manifest = json.loads(manifest_path.read_text())
+    with locked_entry(directory):
+        manifest = cached_manifest(directory, name, rebuild)
+        if manifest is not None:
             return Build(name=name, directory=directory, digest=digest, cached=True,
                          seconds=time.perf_counter() - start,
                          build_seconds=manifest["build_seconds"],
                          verilator_version=tc.version_string, waves=waves,
                          extra_args=extra_args)
-        if directory.exists():          # interrupted earlier build: start again
-            shutil.rmtree(directory)
-        directory.mkdir(parents=True)
         (directory / f"{name}.v").write_text(text)
         build_start = time.perf_counter()
         runtime = root / f"runtime-{_digest('', tc, {**options, 'name': ''})[:16]}"
@@ -190,12 +184,38 @@ def build(design, name: str, ports=None, *, extra_args=(), waves: bool = False,
                     "verilator": tc.version_string, "build_seconds": build_seconds,
                     "reused_runtime_objects": reused_runtime,
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        tmp = directory / "manifest.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=2))
-        os.replace(tmp, manifest_path)
+        write_manifest(directory, manifest)
     return Build(name=name, directory=directory, digest=digest, cached=False,
                  seconds=time.perf_counter() - start, build_seconds=build_seconds,
                  verilator_version=tc.version_string, waves=waves, extra_args=extra_args)
+
+
+@contextlib.contextmanager
+def locked_entry(directory: Path):
+    """Hold the cache lock ``<directory>.lock`` (``fcntl.flock``) of one cache entry."""
+    with open(directory.with_name(f"{directory.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def cached_manifest(directory: Path, executable: str, rebuild: bool = False) -> dict | None:
+    """Under :func:`locked_entry`: the manifest of the complete build in ``directory``
+    (it has ``manifest.json`` and ``executable``), or ``None`` after leaving an empty
+    ``directory`` for a new build (an interrupted build, or ``rebuild``, is deleted)."""
+    manifest_path = directory / "manifest.json"
+    if not rebuild and manifest_path.is_file() and (directory / executable).is_file():
+        return json.loads(manifest_path.read_text())
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    return None
+
+
+def write_manifest(directory: Path, manifest: dict) -> None:
+    """Write ``manifest.json`` atomically: the last step of a build, which marks it done."""
+    tmp = directory / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(tmp, directory / "manifest.json")
 
 
 def _run_runner_build(directory: Path, name: str, args, waves, jobs, timescale,

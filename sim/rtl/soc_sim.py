@@ -3,7 +3,9 @@
 * :func:`soc_build` - the cached Verilator build of :class:`~spikevec.hw.rtl.soc.Soc` for a
   configuration;
 * :func:`run_program` - load, start, wait for the stop and read back a :class:`Program`
-  through the host protocol (module :mod:`.cocotb_soc`), returning a :class:`SocRun`;
+  through the host protocol, returning a :class:`SocRun`: under cocotb (module
+  :mod:`.cocotb_soc`; needed for ``lockstep``) or, with ``backend="harness"``, in the
+  C++ harness process of :mod:`.harness` (:func:`run_program_harness`, much faster);
 * :func:`final_machine` - a golden-model :class:`~spikevec.sim.iss.Machine` holding the
   RTL's final state, so ``spikevec sim`` prints with exactly the code ``spikevec iss``
   uses (``Machine.state_dict``/``format_state``); :func:`state_dict` adds the fields the
@@ -11,6 +13,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -19,7 +22,8 @@ from pathlib import Path
 
 from ...hw.config import CoreConfig
 
-__all__ = ["SocRun", "soc_build", "run_program", "final_machine", "state_dict",
+__all__ = ["SocRun", "soc_build", "run_program", "run_program_harness", "final_machine",
+           "state_dict",
            "exit_reason_of", "COCOTB_MODULE", "SOC_TIMEOUT_CYCLES"]
 
 COCOTB_MODULE = Path(__file__).with_name("cocotb_soc.py")
@@ -65,10 +69,22 @@ def soc_build(config: CoreConfig, *, waves: bool = False):
 
 
 def run_program(program, *, max_cycles: int = 10_000_000, lockstep: bool = False,
-                vcd=None, timeout: float | None = 3600) -> SocRun:
+                vcd=None, timeout: float | None = 3600, backend: str = "cocotb") -> SocRun:
     """Run ``program`` (a :class:`~spikevec.sw.asm.Program`) on the RTL SoC built for
     ``program.config``; ``vcd`` (a path) writes a waveform there (a separate build with
-    tracing). Raises the :mod:`.run` errors if the simulation fails."""
+    tracing). Raises the :mod:`.run` errors if the simulation fails. ``backend="harness"``
+    runs :func:`run_program_harness` instead (no ``lockstep``; ``timeout`` is then the
+    wait for each response)."""
+    if backend == "harness":
+        if lockstep:
+            raise ValueError("lockstep=True needs the cocotb backend (it samples the retire "
+                             "ports every cycle); use backend='cocotb'.")
+        return run_program_harness(program, max_cycles=max_cycles, wave_path=vcd,
+                                   waves="vcd" if vcd is not None else None,
+                                   timeout=min(timeout or 60.0, 60.0))
+    if backend != "cocotb":
+        raise ValueError(f"backend={backend!r} is not an RTL backend; use 'cocotb' or "
+                         f"'harness'.")
     from .run import run_cocotb
     b = soc_build(program.config, waves=vcd is not None)
     with tempfile.TemporaryDirectory(prefix="spikevec-sim-") as tmp:
@@ -88,6 +104,67 @@ def run_program(program, *, max_cycles: int = 10_000_000, lockstep: bool = False
             shutil.copyfile(dumps[0], vcd)
     return SocRun(program, results.data, b.build_seconds, b.cached, wall,
                   Path(vcd) if vcd is not None else None)
+
+
+def run_program_harness(program, *, max_cycles: int = 10_000_000, waves=None,
+                        wave_path=None, timeout: float = 60.0,
+                        poll_seconds=(0.0005, 0.02)) -> SocRun:
+    """:func:`run_program` in the C++ harness (:func:`.harness.open_soc`): the same
+    ``SocRun.data`` records as :mod:`.cocotb_soc` (without ``retire``), plus
+    ``run_cpu_seconds`` (the simulator's CPU time for the run, where Linux tells it). The
+    host polls ``STATUS`` every ``poll_seconds[0]`` s, doubling up to ``poll_seconds[1]``,
+    and halts the core once the status ``cycles`` reach ``max_cycles``. ``waves``
+    (``"vcd"``/``"fst"``, else from the suffix of ``wave_path``) writes a waveform of the
+    whole simulation to ``wave_path`` (a traced build)."""
+    from ...hw.rtl.host_protocol import Space
+    from .harness import open_soc
+    from .soc_client import SocClient
+    config = program.config
+    opened = time.perf_counter()
+    data: dict = {}
+    with open_soc(config, waves=waves, wave_path=wave_path, timeout=timeout) as proc:
+        client = SocClient(proc)
+        wall = time.perf_counter()
+        identity = client.identify()
+        data["identity"] = identity.fingerprint
+        identity.check(config)
+        client.load_program(program)
+        data["load_wall_seconds"] = time.perf_counter() - wall
+        first, cpu = proc.cycles, proc.cpu_seconds()
+        wall = time.perf_counter()
+        client.start(0)
+        pause, timed_out = poll_seconds[0], False
+        while True:
+            status = client.status()
+            if not status.running:
+                break
+            if status.cycles >= max_cycles:
+                timed_out = True
+                try:
+                    client.halt()
+                except Exception as exc:            # BUSY: the core cannot halt yet
+                    data["halt_error"] = str(exc)
+                status = client.status()
+                break
+            time.sleep(pause)
+            pause = min(2 * pause, poll_seconds[1])
+        data.update(run_wall_seconds=time.perf_counter() - wall,
+                    run_clock_cycles=proc.cycles - first, timed_out=timed_out,
+                    status=dataclasses.asdict(status), x=None, v=None)
+        if cpu is not None:             # the simulator's own CPU time (load-independent)
+            data["run_cpu_seconds"] = proc.cpu_seconds() - cpu
+        if not status.running:
+            xbytes = client.read(Space.XREG, 0, 128)
+            data["x"] = [int.from_bytes(xbytes[4 * i:4 * i + 4], "little")
+                         for i in range(32)]
+            vbytes = client.read(Space.VREG, 0, 32 * config.vector_bytes)
+            halves = [int.from_bytes(vbytes[2 * i:2 * i + 2], "little", signed=True)
+                      for i in range(32 * config.lanes)]
+            data["v"] = [halves[r * config.lanes:(r + 1) * config.lanes] for r in range(32)]
+        build = proc.build
+    return SocRun(program, data, build.build_seconds, build.cached,
+                  time.perf_counter() - opened, Path(wave_path) if wave_path else None,
+                  extra={"backend": "harness"})
 
 
 def exit_reason_of(status: dict, config: CoreConfig, timed_out: bool = False) -> str:

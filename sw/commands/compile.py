@@ -1,7 +1,8 @@
 """``spikevec compile``: compile a network to a program image.
 
 Usage: ``spikevec compile MODEL -o OUT.svimg [--config PRESET] [--calibrate FILE.npy]
-[--weights 8|16] [--format POP.VAR=sI.F ...] [--dt DT] [--rounding MODE]``. MODEL is a
+[--weights 8|16] [--format POP.VAR=sI.F ...] [--dt DT] [--rounding MODE]
+[--fast-decay]``. MODEL is a
 ``.nir`` file (``--dt`` gives the timestep if the graph has none) or a Python file that
 defines ``network`` (a :class:`spikevec.sw.compiler.Network`). ``--calibrate`` is a
 ``.npy`` array of sample input spikes [T, C] or [B, T, C] for the format calibration.
@@ -27,6 +28,9 @@ def register(subparsers) -> None:
                    help="override a variable's format (repeatable)")
     p.add_argument("--dt", type=float, default=None, help="timestep for NIR graphs")
     p.add_argument("--rounding", choices=("stochastic", "nearest", "floor"), default=None)
+    p.add_argument("--fast-decay", action="store_true",
+                   help="one vmul per decay (16-bit constant) instead of the precise "
+                        "two-step decay: 2 instructions fewer per decay and chunk")
     p.set_defaults(func=run_command)
 
 
@@ -61,7 +65,8 @@ def run_command(args) -> int:
         formats[k.strip()] = v.strip()
     calib = np.load(args.calibrate) if args.calibrate else None
     image = compile_network(net, args.config, formats=formats, calibrate=calib,
-                            weights=args.weights, rounding=args.rounding)
+                            weights=args.weights, rounding=args.rounding,
+                            precise_decay=not args.fast_decay)
     image.save(args.output)
     print(image.report)
     print(f"wrote {args.output}: {len(image.program.text)} instructions, estimated "

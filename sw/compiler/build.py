@@ -15,6 +15,9 @@ Options:
 * ``weights``: 8 (packed int8, ``vlacc8``) or 16 (int16, ``vlacc``);
 * ``rounding``: rounding of decays, ``"stochastic"`` (default when the core has it),
   ``"nearest"`` or ``"floor"``; ``margin``: headroom factor of automatic formats;
+* ``precise_decay``: compute decays ``c * x`` (0 < c < 1) as ``x - (1 - c) * x`` with the
+  complement in up to 30 fraction bits (2 more instructions per decay and chunk; a 16-bit
+  decay constant biases the state by its relative error / (1 - c), see :mod:`.lower`);
 * ``ring_steps``: output ring capacity in steps (default: what fits, at most 1024);
   ``input_ring_bytes``: bytes of each input ring (default: the rest of data memory).
 """
@@ -37,7 +40,8 @@ __all__ = ["compile_network"]
 def compile_network(net: Network, config: CoreConfig | str | None = None, formats=None,
                     calibrate=None, weights: int = 8, rounding: str | None = None,
                     margin: float = 2.0, ring_steps: int | None = None,
-                    input_ring_bytes: int | None = None, seed: int = 1) -> Image:
+                    input_ring_bytes: int | None = None, seed: int = 1,
+                    precise_decay: bool = True) -> Image:
     """Compile ``net`` for ``config``; see the module doc for the options."""
     if not isinstance(net, Network):
         raise CompileError(f"compile_network needs a Network, not {type(net).__name__}.")
@@ -63,10 +67,17 @@ def compile_network(net: Network, config: CoreConfig | str | None = None, format
                                "the code generator does not support yet; feed its spikes "
                                "as a spike input instead.")
     ranges = node_ranges(net, calibrate)
-    plan = plan_formats(net, ranges, formats, weights, margin, rounding)
+    plan = plan_formats(net, ranges, formats, weights, margin, rounding, precise_decay)
     cg = CodeGen(net, plan, config, ring_steps, input_ring_bytes, seed, weights)
     try:
-        program = cg.generate()
+        try:
+            program = cg.generate()
+        except AsmError as e:       # a step body beyond branch reach: near wait blocks
+            if "out of range" not in str(e) or "has grown" in str(e):
+                raise
+            cg = CodeGen(net, plan, config, ring_steps, input_ring_bytes, seed, weights,
+                         near_tails=True)
+            program = cg.generate()
     except AsmError as e:
         if "has grown" not in str(e):
             raise CompileError(f"Internal code generator error (please report it): {e}") from None
@@ -120,12 +131,17 @@ def _estimate(cg, program, spikes: dict) -> dict:
     counted once, so stalls are ignored) + per-word mask scans + per-spike loop costs
     with the calibration run's mean spike counts."""
     sym = program.symbols
-    body = (sym["__done"][1] - sym["__step"][1]) // 4 - cg.stats["loop_instructions"]
+    head = (sym["__resume_output"][1] - sym["__step"][1]) // 4
+    body = head + (sym["__step_end"][1] - sym["__phase_input"][1]) // 4 \
+        - cg.stats["loop_instructions"]
     words = sum(6 * w for w in cg.stats["per_word"].values())
     terms = {}
     for key, cyc in cg.stats["per_spike"].items():
-        proj = next(pr for pr in cg.net.projections if key.startswith(pr.name + "@"))
-        terms[key] = {"cycles_per_spike": cyc, "spikes": spikes.get(proj.pre.name, 0.0)}
+        if key.endswith("*"):               # fused rows of one source (resident path)
+            pre = key[:-1]
+        else:
+            pre = next(pr for pr in cg.net.projections if key.startswith(pr.name + "@")).pre.name
+        terms[key] = {"cycles_per_spike": cyc, "spikes": spikes.get(pre, 0.0)}
     est = body + words + sum(t["cycles_per_spike"] * t["spikes"] for t in terms.values())
     return {"instructions": len(program.text), "step_instructions": body,
             "fixed_cycles": body + words, "spike_terms": terms, "estimated_cycles": est,
@@ -137,13 +153,14 @@ def _estimate(cg, program, spikes: dict) -> dict:
 
 def effective_network(net: Network, image: Image) -> Network:
     """A copy of ``net`` whose weights and biases are the values the compiled core really
-    uses (the quantised integers times their unit, divided by the folded input gain).
+    uses (the quantised integers times their unit, divided by the folded input gain; a
+    population's biases are summed and quantised together, as on the core).
     Simulating it with the float reference separates weight quantisation from the
     arithmetic error of the neuron updates."""
     import copy
 
     from .expr import evaluate
-    from .fixedpoint import find_input_fold
+    from .fixedpoint import find_input_fold, parse_format, quantise
     out = copy.copy(net)
     out.projections = []
     vdata = np.frombuffer(image.program.vdata, np.uint8)
@@ -152,7 +169,11 @@ def effective_network(net: Network, image: Image) -> Network:
         dtype = np.dtype(a.dtype)
         raw = np.zeros(a.nbytes, np.uint8)
         raw[:max(0, min(a.nbytes, len(vdata) - a.address))] = vdata[a.address:a.address + a.nbytes]
-        w_q = raw.view(dtype).reshape(a.shape)[:, :pr.post.size].astype(np.float64)
+        rowb = a.shape[1] * dtype.itemsize
+        rows = raw.reshape(-1, a.stride or rowb)[:, :rowb]     # strided: fused rows
+        j = np.arange(a.shape[0])
+        rows = rows[(j % 32) * a.interleave + j // 32 if a.interleave else j]
+        w_q = np.ascontiguousarray(rows).view(dtype)[:, :pr.post.size].astype(np.float64)
         unit = image.formats["projections"][pr.name]["unit"]
         _, factor = find_input_fold(pr.post.model)
         gain = 1.0 if factor is None else np.broadcast_to(
@@ -160,5 +181,15 @@ def effective_network(net: Network, image: Image) -> Network:
             (pr.post.size,))
         q = copy.copy(pr)
         q.weight = w_q * unit / gain
+        if pr.bias is not None:     # the population's summed bias, as quantised, goes on
+            first = next(b for b in net.inputs_to(pr.post) if b.bias is not None)
+            if pr is first:         # its first biased projection
+                frac = parse_format(image.formats["variables"][f"{pr.post.name}.I"]["format"],
+                                    f"{pr.post.name}.I")
+                total = np.sum([b.bias for b in net.inputs_to(pr.post) if b.bias is not None],
+                               axis=0)
+                q.bias = quantise(total * gain, frac) / 2.0 ** frac / gain
+            else:
+                q.bias = np.zeros_like(pr.bias)
         out.projections.append(q)
     return out

@@ -3,32 +3,44 @@
 :class:`CodeGen` turns a :class:`~.model.Network` with a :class:`~.fixedpoint.FormatPlan`
 into a :class:`~spikevec.sw.asm.Program` plus its memory map and I/O descriptors.
 
-Program structure (labels in the image's symbol table)::
+Two code paths. **Resident** (every population's chunks together need at most
+:data:`RESIDENT_MAX` accumulators): the accumulators live in fixed vector registers for
+the whole run, every spike source is propagated once, right after its spikes are known,
+through fused weight rows into all its targets (:mod:`.codegen_prop`), and qualifying
+models start each step from a pre-decayed accumulator (:mod:`.predecay`). **Group**
+(larger networks): per population, groups of <= 16 chunks get their accumulators
+cleared, every incoming projection scanned, and updated; delayed projections read a
+copy of the previous step's spike masks.
 
-    __start   seed the lane generators, clear t (s0) and the ring slot (s2)
-    __step    s1 = header.n_steps; if t >= s1 go to __done
-              __wait_input_<src>: spin while in_written == t      (streaming only)
-              __wait_output:      spin while t - out_consumed == ring capacity
-              read each input's record (count + uint16 indices; count 0xFFFFFFFF = wrap)
-              copy spike masks that feed delayed projections (cur -> prev)
-              for each population, for each group of <= 16 chunks of 'lanes' neurons:
-                  accumulators = bias (or 0)
-                  for each incoming projection, for each spike j:   (event driven)
-                      one vlacc8/vlacc per chunk of the group from weight row j
-                  neuron update, chunks interleaved K at a time, state in vector memory;
-                  spike masks to data memory (+ output ring), recorded variables to
-                  their vector-memory ring, running-max readouts
-              t += 1; header.steps_done = t; advance the ring slot; jump to __step
-    __done    ecall; a host may raise n_steps and resume at __step
+Program structure and labels (in the image's symbol table; a benchmark attributes the
+cycles of a step to phases by the pc ranges between consecutive ``__phase_*`` labels)::
 
-Spike indices come from the 32-bit masks of the previous layer via ``ctz`` and
-clear-lowest-bit (``w & (w - 1)``), or from the input list; either way 6 scalar
-instructions per spike (about 7 cycles) plus one vlacc per 32 synapses.
+    __start                 generator seeds, t (s0) = 0, ring slot (s2) = 0; resident:
+                            initial accumulators (bias, or E(state) + bias)
+    __step                  s1 = header.n_steps; if t >= s1: __done  (host entry point)
+    __step_body             the loop comes back here; fast checks of the input records
+                            and the output ring, each a not-taken forward branch
+    __phase_input           read each input's record (count + uint16 indices; count
+                            0xFFFFFFFF = wrap); resident: propagate the input spikes
+    __phase_record_<pop>    pinned constants, output-ring pointers (recording set-up)
+    __phase_update_<pop>    the neuron update (chunks interleaved K at a time), spike
+                            masks and recorded variables to the output ring
+    __phase_prop_<pop>      resident: this step's spikes of <pop> into all its targets
+                            (recurrent and next-layer rows fused)
+    __phase_group_<pop>_<g> group path: accumulators, then propagation of every
+                            projection into chunks g.. (record/update labels get _<g>)
+    __phase_step            t += 1, header.steps_done = t, advance the ring slot, loop
+    __step_end              end of the step code
+    __done                  ecall; a host may raise n_steps and resume at __step
+    __wait_input_<src>, __wait_output
+                            out-of-line wait loops (the pc stays inside while the core
+                            waits); each adds the cycles it spent to header.wait_cycles
 
 Scalar registers: s0 t, s1 n_steps, s2 ring slot, sp vector spill base, gp scalar spill
-base; t0-t6, a6, a7 propagation; a0-a3 chunk pointers, a4 mask word, a5 spike buffer,
-s3-s11 ring pointers during updates; t0-t6, a6, a7, ra, tp the update's mask registers.
-Vector registers: accumulators v(32-G) .. v31, the rest temporaries and pinned constants.
+base; t0-t6, a6, a7 and the preloaded mask words (a0 .. ) during propagation; a0-a3
+chunk pointers, a4 mask word, a5 spike buffer, s3-s11 ring pointers during updates;
+t0-t6, a6, a7, ra, tp the update's mask registers. Vector registers: accumulators at
+the top (v(32-A) .. v31), pinned constants from v0, temporaries between.
 """
 from __future__ import annotations
 
@@ -38,6 +50,8 @@ from ..asm import ProgramBuilder
 from .expr import CompileError
 from .fixedpoint import fmt_name, quantise
 from .layout import HEADER, MAGIC, MemoryMap
+from .codegen_prop import (alloc_fused_rows, alloc_weights, emit_group, emit_list_propagation,
+                           emit_mask_propagation)
 from .lower import lower_population
 from .model import SpikeInput
 from .regalloc import allocate, pressure
@@ -45,6 +59,8 @@ from .regalloc import allocate, pressure
 __all__ = ["CodeGen", "MAX_GROUP"]
 
 MAX_GROUP = 16
+RESIDENT_MAX = 16     # accumulator registers the resident path may keep for a whole run
+WAIT_OVERHEAD = 12    # wait cycles outside the rdcycle window: 3 (taken forward branch) + 9 (tail, jal)
 XPOOL = ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "a6", "a7", "ra", "tp"]
 RINGREGS = ["s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"]
 CHUNKREGS = ["a0", "a1", "a2", "a3"]
@@ -54,7 +70,7 @@ class CodeGen:
     """Generate the program for ``net`` with formats ``plan`` on ``config``."""
 
     def __init__(self, net, plan, config, ring_steps=None, input_ring_bytes=None, seed=1,
-                 weight_bits=8):
+                 weight_bits=8, near_tails=False):
         self.net, self.plan, self.cfg = net, plan, config
         self.L, self.vb = config.lanes, config.vector_bytes
         self.bits, self.seed = weight_bits, seed
@@ -71,15 +87,24 @@ class CodeGen:
         self.b = ProgramBuilder(config, "<codegen>")
         self.ring_steps, self.input_ring_bytes = ring_steps, input_ring_bytes
         self.stats = {"per_spike": {}, "per_word": {}, "loop_instructions": 0}
+        unit = self.L if weight_bits == 8 else self.vb
+        self.total_acc = sum(self.C.values())
+        out_chunks = [sum(self.C[pr.post.name] for pr in net.projections if pr.pre is src)
+                      for src in list(net.sources.values()) + self.pops]
+        self.resident = (self.total_acc <= RESIDENT_MAX
+                         and all(c * unit <= 127 * unit for c in out_chunks))
+        self.fused, self.tails, self.near_tails = {}, [], near_tails
+        self.spike_reg = {}     # population -> register holding its spike ring slot
 
     # ---- layout --------------------------------------------------------------------------
     def layout(self):
         mm, net, L = self.mm, self.net, self.L
         mm.alloc("header", "dmem", len(HEADER), "uint32", role="header",
-                 data=np.array([0, 0, 0, MAGIC], np.uint32))
+                 data=np.array([0, 0, 0, MAGIC, 0], np.uint32))
         for s in self.inputs:
             mm.alloc(f"in_ctl.{s.name}", "dmem", 3, "uint32", role="input control")
-        self.delayed_src = {pr.pre.name for pr in net.projections if pr.delayed}
+        self.delayed_src = set() if self.resident else \
+            {pr.pre.name for pr in net.projections if pr.delayed}
         for p in self.pops:
             if p.spiking:
                 mm.alloc(f"spikes.{p.name}", "dmem", self.W[p.name], "uint32", role="spike buffer")
@@ -87,43 +112,37 @@ class CodeGen:
                     mm.alloc(f"spikes_prev.{p.name}", "dmem", self.W[p.name], "uint32",
                              role="spike buffer (previous step)")
         mm.alloc("xspill", "dmem", 32, "uint32", role="scalar spill area")
+        if self.resident:       # the first input's rows at address 0 (see codegen_prop)
+            for src in self.inputs + self.pops:
+                alloc_fused_rows(self, src)
         rng = np.random.default_rng(self.seed)
         mm.alloc("seeds", "vmem", (2, L), "int16", align=self.vb, role="generator seeds",
                  data=rng.integers(1, 32767, (2, L)).astype(np.int16))
-        for pr in net.projections:
-            self._alloc_weights(pr)
+        if not self.resident:
+            for pr in net.projections:
+                alloc_weights(self, pr)
         self.records = {p.name: [v for (n, v) in net.records if n == p.name and v != "spikes"]
                         for p in self.pops}
         for r in net.readouts.values():
             if r.mode == "mean" and r.var not in self.records[r.population.name]:
                 self.records[r.population.name].append(r.var)
-        self.lowered, self.blocks = {}, {}
+        self.lowered, self.blocks, self.acc_init = {}, {}, {}
         for p in self.pops:
             rmax = [(r.name, r.var) for r in net.readouts.values()
                     if r.population is p and r.mode == "max"]
-            low = lower_population(p, self.plan.pops[p.name], self.plan, net,
-                                   self.records[p.name], rmax)
+            low, init = lower_population(p, self.plan.pops[p.name], self.plan, net,
+                                         self.records[p.name], rmax, self.resident)
             self.lowered[p.name] = low
+            if init is not None:
+                self.acc_init[p.name] = init
             self._alloc_block(p, low, rmax)
         self.spill_vectors = 0
         self.alloc_plan = {p.name: self._regplan(p) for p in self.pops}
+        self.init_plan = {p.name: self._regplan(p, self.acc_init[p.name])
+                          for p in self.pops if p.name in self.acc_init}
         mm.alloc("vspill", "vmem", (max(1, self.spill_vectors), L), "int16", align=self.vb,
                  role="vector spill area")
         self._alloc_rings()
-
-    def _alloc_weights(self, pr):
-        pf = self.plan.projs[pr.name]
-        C = self.C[pr.post.name]
-        if self.bits == 8:
-            rowb, dtype = C * self.L, np.int8
-        else:
-            rowb, dtype = C * self.vb, np.int16
-        w = np.zeros((pr.pre.size, rowb // np.dtype(dtype).itemsize), dtype)
-        w[:, :pr.post.size] = pf.w_q
-        mm_name = f"weights.{pr.name}"
-        self.mm.alloc(mm_name, "vmem", w.shape, np.dtype(dtype).name, align=self.vb, data=w,
-                      fmt=f"int{self.bits}<<{pf.shift} (unit {pf.scale:.4g})", role="weights")
-        pf.row_bytes = rowb
 
     def _alloc_block(self, p, low, rmax):
         """Per chunk: state vectors, constant arrays, running maxima, bias."""
@@ -147,10 +166,18 @@ class CodeGen:
                              data=data, fmt=fmts, role="population state [chunk, row, lane]")
         self.blocks[p.name] = (addr, len(rows) * self.vb, {k: v * self.vb for k, v in off.items()})
 
-    def _regplan(self, p):
-        low, C = self.lowered[p.name], self.C[p.name]
-        G = min(C, MAX_GROUP)
-        avail = 32 - G
+    def acc_reg(self, pop, c, g0=0, G=None):
+        """The vector register of chunk ``c``'s accumulator (resident: fixed for the run;
+        else ``v(32-G) ..`` for the group starting at chunk ``g0``)."""
+        if self.resident:
+            first = 32 - self.total_acc
+            return first + sum(self.C[p.name] for p in self.pops[:self.pops.index(pop)]) + c
+        return 32 - G + (c - g0)
+
+    def _regplan(self, p, low=None):
+        low, C = low or self.lowered[p.name], self.C[p.name]
+        G = C if self.resident else min(C, MAX_GROUP)
+        avail = 32 - (self.total_acc if self.resident else G)
         pv, px = pressure(low.ins)
         nk = len(low.consts)
         K = next((k for k in (4, 2, 1) if k * pv + nk <= avail and k <= G), 1)
@@ -215,131 +242,138 @@ class CodeGen:
         b.vseed(vs1=0, vs2=1)
         b.li("s0", 0)
         b.li("s2", 0)
-        b.label("__step")
+        if self.resident:
+            for p in self.pops:
+                self._reset_accs(p)
+        b.label("__step")               # entry (and resume) point: s1 = n_steps
         b.lw(rd="s1", rs1="zero", imm=0)
         b.bgeu(rs1="s0", rs2="s1", off="__done")
-        for s in self.inputs:
-            ctl = mm[f"in_ctl.{s.name}"].address
-            b.label(f"__wait_input_{s.name}")
-            b.lw(rd="t0", rs1="zero", imm=ctl)
-            b.bgeu(rs1="s0", rs2="t0", off=f"__wait_input_{s.name}")
+        b.label("__step_body")          # the loop comes back here with s1 loaded
+        waits = []
+        self.tails = [(f"__rec_wrap_{s.name}", f"__rec_ok_{s.name}",
+                       mm[f"in.{s.name}"].address) for s in self.inputs]
+        b.lw(rd="t3", rs1="zero", imm=4 * HEADER.index("out_consumed"))
         b.li("t1", self.R)
-        b.label("__wait_output")
-        b.lw(rd="t0", rs1="zero", imm=8)
-        b.sub(rd="t0", rs1="s0", rs2="t0")
-        b.bgeu(rs1="t0", rs2="t1", off="__wait_output")
+        for i, s in enumerate(self.inputs):     # fast checks; spin loops out of line
+            ctl = mm[f"in_ctl.{s.name}"].address
+            b.lw(rd="t0", rs1="zero", imm=ctl)
+            if i == 0:
+                b.sub(rd="t3", rs1="s0", rs2="t3")
+            b.bgeu(rs1="s0", rs2="t0", off=f"__wait_input_{s.name}")
+            b.label(f"__resume_input_{s.name}")
+            waits.append((f"__wait_input_{s.name}", f"__resume_input_{s.name}", ctl))
+        if not self.inputs:
+            b.sub(rd="t3", rs1="s0", rs2="t3")
+        b.bgeu(rs1="t3", rs2="t1", off="__wait_output")
+        b.label("__resume_output")
+        waits.append(("__wait_output", "__resume_output", None))
+        if self.near_tails:     # long step body: keep __done and the waits in branch reach
+            b.jal(rd="zero", off="__phase_input")
+            self._tails(waits)
+        b.label("__phase_input")
         for s in self.inputs:
-            self._read_record(s)
-        for name in self.delayed_src:
-            a, pa = mm[f"spikes.{name}"].address, mm[f"spikes_prev.{name}"].address
-            b.li("t1", a)
-            b.li("t2", pa)
-            for k in range(self.W[name]):
-                b.lw(rd="t0", rs1="t1", imm=4 * k)
-                b.sw(rs2="t0", rs1="t2", imm=4 * k)
-        for p in self.pops:
-            for g in range(0, self.C[p.name], self.alloc_plan[p.name]["G"]):
-                self._group(p, g)
+            if not (self.resident and emit_list_propagation(self, s)):
+                self._read_record(s)
+        if self.resident:
+            for p in self.pops:
+                self._update(p, 0, self.C[p.name], self.C[p.name])
+                b.label(f"__phase_prop_{p.name}")
+                emit_mask_propagation(self, p)
+        else:
+            for name in self.delayed_src:
+                a, pa = mm[f"spikes.{name}"].address, mm[f"spikes_prev.{name}"].address
+                b.li("t1", a)
+                b.li("t2", pa)
+                for k in range(self.W[name]):
+                    b.lw(rd="t0", rs1="t1", imm=4 * k)
+                    b.sw(rs2="t0", rs1="t2", imm=4 * k)
+            for p in self.pops:
+                for g in range(0, self.C[p.name], self.alloc_plan[p.name]["G"]):
+                    emit_group(self, p, g)
+        b.label("__phase_step")
         b.addi(rd="s0", rs1="s0", imm=1)
+        b.lw(rd="s1", rs1="zero", imm=0)
         b.sw(rs2="s0", rs1="zero", imm=4)
         b.addi(rd="s2", rs1="s2", imm=1)
         b.li("t0", self.R)
-        b.bne(rs1="s2", rs2="t0", off="__slot_ok")
-        b.li("s2", 0)
+        b.beq(rs1="s2", rs2="t0", off="__slot_wrap")    # rare: out of line
         b.label("__slot_ok")
-        b.jal(rd="zero", off="__step")
+        b.bltu(rs1="s0", rs2="s1", off="__step_body")
+        b.jal(rd="zero", off="__done")
+        b.label("__step_end")
+        if not self.near_tails:
+            self._tails(waits)
+        return b.build()
+
+    def _tails(self, waits):
+        """``__done``, the wait loops, the ring-wrap blocks, out of the step's path."""
+        b = self.b
         b.label("__done")
         b.ecall()
         b.jal(rd="zero", off="__step")
-        return b.build()
+        b.label("__slot_wrap")
+        b.li("s2", 0)
+        b.jal(rd="zero", off="__slot_ok")
+        for label, resume, ctl in waits:
+            self._wait_loop(label, resume, ctl)
+        for label, resume, ring in self.tails:      # input ring wrap: restart at its start
+            b.label(label)
+            b.li("t1", ring)
+            b.lw(rd="t2", rs1="t1", imm=0)
+            b.jal(rd="zero", off=resume)
+
+    def _wait_loop(self, label, resume, ctl):
+        """Spin until input ``ctl`` has a record for step s0 (or, ``ctl`` None, until the
+        output ring has a free slot), adding the cycles spent to header.wait_cycles."""
+        b, wc = self.b, 4 * HEADER.index("wait_cycles")
+        b.label(label)
+        b.rdcycle(rd="t2")
+        b.label(label + "_spin")
+        if ctl is None:
+            b.lw(rd="t3", rs1="zero", imm=4 * HEADER.index("out_consumed"))
+            b.sub(rd="t3", rs1="s0", rs2="t3")
+            b.bgeu(rs1="t3", rs2="t1", off=label + "_spin")
+        else:
+            b.lw(rd="t0", rs1="zero", imm=ctl)
+            b.bgeu(rs1="s0", rs2="t0", off=label + "_spin")
+        b.rdcycle(rd="t4")
+        b.sub(rd="t4", rs1="t4", rs2="t2")
+        b.lw(rd="t5", rs1="zero", imm=wc)
+        b.addi(rd="t4", rs1="t4", imm=WAIT_OVERHEAD)
+        b.add(rd="t5", rs1="t5", rs2="t4")
+        b.sw(rs2="t5", rs1="zero", imm=wc)
+        b.jal(rd="zero", off=resume)
+
+    def _reset_accs(self, p):
+        """Resident path: the accumulators of ``p`` = its bias (or 0), or the
+        pre-decayed initial state (:mod:`.predecay`)."""
+        b = self.b
+        if p.name in self.acc_init:
+            from .codegen_update import emit_update
+            emit_update(self, p, 0, self.C[p.name], self.C[p.name], init=True)
+            return
+        base, blk, off = self.blocks[p.name]
+        for c in range(self.C[p.name]):
+            if ("bias",) in off:
+                b.li("t0", base + c * blk + off[("bias",)])
+                b.vload(vd=self.acc_reg(p, c), rs1="t0", imm=0)
+            else:
+                b.vzero(vd=self.acc_reg(p, c))
 
     def _read_record(self, s):
         b, ctl = self.b, self.mm[f"in_ctl.{s.name}"].address
         b.lw(rd="t1", rs1="zero", imm=ctl + 4)
         b.lw(rd="t2", rs1="t1", imm=0)
         b.li("t3", -1)
-        b.bne(rs1="t2", rs2="t3", off=f"__rec_ok_{s.name}")
-        b.li("t1", self.mm[f"in.{s.name}"].address)
-        b.lw(rd="t2", rs1="t1", imm=0)
+        b.beq(rs1="t2", rs2="t3", off=f"__rec_wrap_{s.name}")   # rare: out of line
         b.label(f"__rec_ok_{s.name}")
+
         b.sw(rs2="t1", rs1="zero", imm=ctl + 8)
         b.slli(rd="t3", rs1="t2", shamt=1)
         b.add(rd="t3", rs1="t3", rs2="t1")
         b.addi(rd="t3", rs1="t3", imm=7)
         b.andi(rd="t3", rs1="t3", imm=-4)
         b.sw(rs2="t3", rs1="zero", imm=ctl + 4)
-
-    def _acc(self, c_local, G):
-        return 32 - G + c_local
-
-    def _group(self, p, g0):
-        b, rp = self.b, self.alloc_plan[p.name]
-        G, n = rp["G"], min(rp["G"], self.C[p.name] - g0)
-        base, blk, off = self.blocks[p.name]
-        for c in range(n):
-            if ("bias",) in off:
-                b.li("t0", base + (g0 + c) * blk + off[("bias",)])
-                b.vload(vd=self._acc(c, G), rs1="t0", imm=0)
-            else:
-                b.vzero(vd=self._acc(c, G))
-        for pr in self.net.inputs_to(p):
-            self._propagate(pr, g0, n, G)
-        self._update(p, g0, n, G)
-
-    def _propagate(self, pr, g0, n, G):
-        b, mm, pf = self.b, self.mm, self.plan.projs[pr.name]
-        lab = f"__p{len(b.symbols)}"
-        unit = self.L if self.bits == 8 else self.vb
-        op = "vlacc8" if self.bits == 8 else "vlacc"
-        wbase = mm[f"weights.{pr.name}"].address + g0 * unit
-        b.li("t5", wbase)
-        b.li("t6", pf.row_bytes)
-        accs = [dict(vd=self._acc(c, G), off=c * unit, rs1="t1", shift=pf.shift) for c in range(n)]
-        self.stats["per_spike"][f"{pr.name}@{g0}"] = 7 + n
-        if isinstance(pr.pre, SpikeInput):
-            ctl = mm[f"in_ctl.{pr.pre.name}"].address
-            b.lw(rd="t4", rs1="zero", imm=ctl + 8)
-            b.lw(rd="t3", rs1="t4", imm=0)
-            b.addi(rd="t4", rs1="t4", imm=4)
-            b.beq(rs1="t3", rs2="zero", off=lab + "_end")
-            b.lhu(rd="t0", rs1="t4", imm=0)
-            b.label(lab + "_loop")
-            start = b.here()
-            b.mul(rd="t1", rs1="t0", rs2="t6")
-            b.lhu(rd="t0", rs1="t4", imm=2)
-            b.addi(rd="t4", rs1="t4", imm=2)
-            b.add(rd="t1", rs1="t1", rs2="t5")
-            b.addi(rd="t3", rs1="t3", imm=-1)
-            for a in accs:
-                b.emit(op, **a)
-            b.bne(rs1="t3", rs2="zero", off=lab + "_loop")
-            self.stats["loop_instructions"] += (b.here() - start) // 4
-            b.label(lab + "_end")
-            return
-        buf = f"spikes_prev.{pr.pre.name}" if pr.delayed else f"spikes.{pr.pre.name}"
-        a = mm[buf].address
-        b.li("t4", a)
-        b.li("a7", a + 4 * self.W[pr.pre.name])
-        b.li("a6", 32 * pf.row_bytes)
-        b.label(lab + "_word")
-        b.lw(rd="t3", rs1="t4", imm=0)
-        b.addi(rd="t4", rs1="t4", imm=4)
-        b.beq(rs1="t3", rs2="zero", off=lab + "_next")
-        b.label(lab + "_spike")
-        start = b.here()
-        b.ctz(rd="t0", rs1="t3")
-        b.addi(rd="t2", rs1="t3", imm=-1)
-        b.mul(rd="t1", rs1="t0", rs2="t6")
-        b.emit("and", rd="t3", rs1="t3", rs2="t2")
-        b.add(rd="t1", rs1="t1", rs2="t5")
-        for acc in accs:
-            b.emit(op, **acc)
-        b.bne(rs1="t3", rs2="zero", off=lab + "_spike")
-        self.stats["loop_instructions"] += (b.here() - start) // 4
-        self.stats["per_word"][f"{pr.name}@{g0}"] = self.W[pr.pre.name]
-        b.label(lab + "_next")
-        b.add(rd="t5", rs1="t5", rs2="a6")
-        b.bne(rs1="t4", rs2="a7", off=lab + "_word")
 
     def _update(self, p, g0, n, G):
         from .codegen_update import emit_update

@@ -24,16 +24,22 @@ from .expr import CompileError
 __all__ = ["emit_update"]
 
 
-def emit_update(cg, p, g0: int, n: int, G: int) -> None:
-    """Emit the update of chunks ``g0 .. g0+n-1`` of population ``p`` (group size G)."""
-    b, rp, low = cg.b, cg.alloc_plan[p.name], cg.lowered[p.name]
+def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
+    """Emit the update of chunks ``g0 .. g0+n-1`` of population ``p`` (group size G);
+    ``init``: instead, the code that sets its pre-decayed accumulators at ``__start``
+    (:mod:`.predecay`; the IR and plan in ``cg.acc_init`` / ``cg.init_plan``)."""
+    b = cg.b
+    rp, low = (cg.init_plan, cg.acc_init) if init else (cg.alloc_plan, cg.lowered)
+    rp, low = rp[p.name], low[p.name]
     K, npin, nv, nx, al = rp["K"], rp["npin"], rp["nv"], rp["nx"], rp["alloc"]
     base, blk, off = cg.blocks[p.name]
     vb, L, C, W = cg.vb, cg.L, cg.C[p.name], cg.W[p.name]
+    if not init:
+        b.label(f"__phase_record_{p.name}" + (f"_{g0}" if g0 else ""))
     for i in range(npin):
         b.vlui(vd=i, imm=low.consts[i])
-    streams = [f"out.{p.name}.{v}" for v in cg.records[p.name]]
-    spk_rec = (p.name, "spikes") in cg.net.records
+    streams = [] if init else [f"out.{p.name}.{v}" for v in cg.records[p.name]]
+    spk_rec = not init and (p.name, "spikes") in cg.net.records
     if len(streams) + spk_rec > len(RINGREGS):
         raise CompileError(f"Population {p.name!r} records {len(streams) + spk_rec} streams; "
                            f"at most {len(RINGREGS)} are supported per population.")
@@ -48,8 +54,14 @@ def emit_update(cg, p, g0: int, n: int, G: int) -> None:
         b.li("t0", arr.address + extra)
         b.add(rd=reg, rs1=reg, rs2="t0")
         ring[name] = reg
-    if p.spiking:
+    # resident path with recorded spikes: the ring slot is the spike buffer
+    ring_only = cg.resident and spk_rec
+    if ring_only:
+        cg.spike_reg[p.name] = ring[f"out.{p.name}.spikes"]
+    elif p.spiking and not init:
         b.li("a5", cg.mm[f"spikes.{p.name}"].address)
+    if not init:
+        b.label(f"__phase_update_{p.name}" + (f"_{g0}" if g0 else ""))
     spill_v, spill_x = al.v_spills, al.x_spills
     if K * spill_v * vb > 2047 or K * spill_x * 4 > 2047:
         raise CompileError(f"Population {p.name!r}: the neuron update needs "
@@ -62,7 +74,7 @@ def emit_update(cg, p, g0: int, n: int, G: int) -> None:
         if val[0] == "k":
             return val[1]
         if val[0] == "acc":
-            return 32 - G + (c - g0)
+            return cg.acc_reg(p, c, g0, G)
         raise AssertionError(val)
 
     def xreg(val, k):
@@ -73,7 +85,9 @@ def emit_update(cg, p, g0: int, n: int, G: int) -> None:
             return "sp", (k * spill_v + ref[1]) * vb
         if ref[0] == "xspill":
             return "gp", (k * spill_x + ref[1]) * 4
-        return CHUNKREGS[k], off[ref]
+        if one_base:
+            return CHUNKREGS[0], k * blk + off[ref]
+        return CHUNKREGS[k], off[ref] - bias
 
     def emit(ins, k, c):
         op, d, s, a = ins.op, ins.dst, ins.srcs, ins.attrs
@@ -139,14 +153,35 @@ def emit_update(cg, p, g0: int, n: int, G: int) -> None:
                 b.emit("or", rd="a4", rs1="a4", rs2=m)
             src = "a4"
         if last:
-            b.sw(rs2=src, rs1="a5", imm=4 * word)
+            if not ring_only:
+                b.sw(rs2=src, rs1="a5", imm=4 * word)
             if spk_rec:
                 b.sw(rs2=src, rs1=ring[f"out.{p.name}.spikes"], imm=4 * word)
 
+    # one chunk pointer with immediate offsets when the batch's blocks are in reach
+    one_base = K * blk <= 2048
+    bias = 0 if blk <= 2048 else 2048           # pointer into the block's middle
+    if blk > 4096:
+        raise CompileError(f"Population {p.name!r}: one chunk's state block needs {blk} "
+                           "bytes (state variables, constant arrays, readouts), more than "
+                           "the 4096 that 12-bit offsets reach; use fewer state variables "
+                           "or per-neuron parameters.")
     for start in range(g0, g0 + n, K):
         chunks = list(range(start, min(start + K, g0 + n)))
-        for k, c in enumerate(chunks):
-            b.li(CHUNKREGS[k], base + c * blk)
+        if one_base and start > g0:
+            b.addi(rd=CHUNKREGS[0], rs1=CHUNKREGS[0], imm=K * blk)
+        elif one_base:
+            b.li(CHUNKREGS[0], base + start * blk)
+        else:
+            for k, c in enumerate(chunks):
+                b.li(CHUNKREGS[k], base + c * blk + bias)
         for ins in al.ins:
             for k, c in enumerate(chunks):
                 emit(ins, k, c)
+        if cg.resident and not low.pre_decay:   # the next step's input starts at the bias
+            for k, c in enumerate(chunks):
+                if ("bias",) in off:
+                    b.vload(vd=cg.acc_reg(p, c), rs1=mem(("bias",), k)[0],
+                            imm=mem(("bias",), k)[1])
+                else:
+                    b.vzero(vd=cg.acc_reg(p, c))

@@ -222,9 +222,11 @@ class FormatPlan:
     projs: dict = field(default_factory=dict)
     margin: float = 2.0
     rounding: str = "stochastic"
+    precise_decay: bool = True
 
     def to_dict(self) -> dict:
-        d = {"margin": self.margin, "rounding": self.rounding, "variables": {},
+        d = {"margin": self.margin, "rounding": self.rounding,
+             "precise_decay": self.precise_decay, "variables": {},
              "projections": {}}
         for p in self.pops.values():
             for var, f in p.state.items():
@@ -243,7 +245,8 @@ class FormatPlan:
 
     def report(self) -> str:
         d = self.to_dict()
-        lines = [f"fixed-point formats (margin {self.margin}x, decays rounded {self.rounding}):"]
+        lines = [f"fixed-point formats (margin {self.margin}x, decays rounded {self.rounding}"
+                 f"{', precise' if self.precise_decay else ''}):"]
         for k, v in d["variables"].items():
             om = v["overflow_margin"]
             lines.append(f"  {k:<24} {v['format']:<7} max {v['calibrated_max']:.4g}  "
@@ -256,7 +259,7 @@ class FormatPlan:
 
 def plan_formats(net: Network, ranges: dict, overrides: dict | None = None,
                  weight_bits: int = 8, margin: float = 2.0,
-                 rounding: str = "stochastic") -> FormatPlan:
+                 rounding: str = "stochastic", precise_decay: bool = True) -> FormatPlan:
     """Choose every format (see the module doc). ``overrides`` maps ``"pop.var"`` (or
     ``"pop.I"`` for the accumulator) to ``"sI.F"``."""
     if weight_bits not in (8, 16):
@@ -268,7 +271,7 @@ def plan_formats(net: Network, ranges: dict, overrides: dict | None = None,
     if bad:
         raise CompileError(f"Format overrides were given for {bad}, which are not variables "
                            f"of the network; choose among {sorted(known)}.")
-    plan = FormatPlan(margin=margin, rounding=rounding)
+    plan = FormatPlan(margin=margin, rounding=rounding, precise_decay=bool(precise_decay))
     for p in net.populations.values():
         r = dict(ranges[p.name])
         state = {}
@@ -311,7 +314,8 @@ def plan_formats(net: Network, ranges: dict, overrides: dict | None = None,
         if f"{p.name}.I" in overrides:
             acc = parse_format(overrides[f"{p.name}.I"], f"{p.name}.I")
         pf = PopFormats(p.name, state, acc, fold, gain, r)
-        bias = sum((pr.bias for pr in net.inputs_to(p) if pr.bias is not None), None)
+        biases = [pr.bias for pr in net.inputs_to(p) if pr.bias is not None]
+        bias = np.sum(biases, axis=0) if biases else None
         if bias is not None:
             pf.bias_q = quantise(bias * gain, acc)
         plan.pops[p.name] = pf

@@ -4,8 +4,10 @@ An :class:`Image` holds
 
 * ``program``: the :class:`~spikevec.sw.asm.Program` (code, initial data and vector
   memory, symbols such as ``__step``, ``__done``, ``__wait_input_<src>`` and
-  ``__wait_output``: a simulator backend that finds the pc inside a wait loop knows the
-  core is waiting for input or for output space);
+  ``__wait_output``: the wait loops are out of line, each from its label to the next
+  label after its ``_spin`` label, and a simulator backend that finds the pc there knows
+  the core is waiting for input or for output space; the ``__phase_*`` labels that
+  split a step into phases are listed in :mod:`.codegen`);
 * ``config``: the :class:`~spikevec.hw.config.CoreConfig` it targets (a runtime must
   refuse another core: ``core_config.check_compatible(image.config, "program image")``);
 * ``memory_map``: every array (name, space, address, bytes, shape, dtype, format, role);
@@ -22,6 +24,7 @@ refuses other formats and versions with a sentence saying what to do.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from ...hw.config import CoreConfig
@@ -104,8 +107,8 @@ class Image:
                          f"{'x'.join(map(str, a.shape))} {a.dtype}"
                          f"{'  ' + a.format if a.format else ''}")
         lines.append(self.report)
+        inner = re.compile(r"^__(p\d|pr_|in_|rec_)|_spin$|^__pr_")   # loop-internal labels
         labels = sorted((v[1], k) for k, v in self.program.symbols.items()
-                        if k.startswith("__") and v[0] == "text" and not k.startswith("__p")
-                        and not k.startswith("__rec"))
+                        if k.startswith("__") and v[0] == "text" and not inner.search(k))
         lines.append("labels: " + ", ".join(f"{k}@{a:#x}" for a, k in labels))
         return "\n".join(lines)

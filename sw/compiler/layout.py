@@ -18,6 +18,11 @@ field              writer   meaning
                             ``__wait_output`` while ``steps_done - out_consumed`` equals
                             the ring capacity)
 ``magic``          image    ``0x53564B31`` ("SVK1"), to recognise a loaded image
+``wait_cycles``    core     cycles spent in the wait loops (``__wait_input_<src>``,
+                            ``__wait_output``), added by each wait as the ``rdcycle``
+                            difference plus its fixed entry and exit cost, so compute
+                            cycles = cycle counter - ``wait_cycles`` (0 when the core
+                            never waits, as under :func:`~.run_iss.run_iss`)
 =================  =======  ==============================================================
 
 Per spike input ``s`` three more words follow: ``in_written.s`` (host: input records
@@ -38,7 +43,7 @@ from .expr import CompileError
 
 __all__ = ["MemoryMap", "Array", "HEADER", "MAGIC"]
 
-HEADER = ("n_steps", "steps_done", "out_consumed", "magic")
+HEADER = ("n_steps", "steps_done", "out_consumed", "magic", "wait_cycles")
 MAGIC = 0x53564B31
 SPACES = {"dmem": "scalar data memory", "vmem": "vector memory"}
 
@@ -53,11 +58,14 @@ class Array:
     dtype: str
     format: str | None = None
     role: str = ""
+    stride: int = 0          # bytes between rows of a strided view (0: rows are dense)
+    interleave: int = 0      # W > 0: row j is physical row (j % 32) * W + j // 32
 
     def to_dict(self) -> dict:
         return {"name": self.name, "space": self.space, "address": self.address,
                 "nbytes": self.nbytes, "shape": list(self.shape), "dtype": self.dtype,
-                "format": self.format, "role": self.role}
+                "format": self.format, "role": self.role, "stride": self.stride,
+                "interleave": self.interleave}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Array":
@@ -104,6 +112,15 @@ class MemoryMap:
             self.inited[space] = max(self.inited[space], addr + len(raw))
         self.arrays[name] = Array(name, space, addr, size, shape, dtype, fmt, role)
         return addr
+
+    def alias(self, name: str, space: str, address: int, shape, dtype: str, stride: int,
+              fmt: str | None = None, role: str = "", interleave: int = 0) -> None:
+        """Describe a strided view (rows of ``stride`` bytes, optionally interleaved, see
+        :class:`Array`) of an allocated array."""
+        shape = tuple(int(s) for s in shape)
+        rows = 32 * interleave if interleave else shape[0]
+        self.arrays[name] = Array(name, space, address, rows * stride, shape, dtype,
+                                  fmt, role, stride, interleave)
 
     def write(self, space: str, addr: int, data) -> None:
         raw = data if isinstance(data, (bytes, bytearray)) else np.ascontiguousarray(data).tobytes()

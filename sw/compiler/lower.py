@@ -14,8 +14,10 @@ Memory references: ``("state", var)``, ``("carr", i)`` (a per-neuron constant ar
 
 Rules: constant subtrees are folded at compile time (scalars or per-neuron arrays);
 ``x * 1``, ``x + 0`` vanish; a state variable's product by a constant in (0, 1)
-inside its own update (a decay) rounds with the plan's rounding mode (stochastic by default), other products and alignment shifts round
-half up; every add, subtract, multiply and left shift saturates. Comparisons give
+inside its own update (a decay) rounds with the plan's rounding mode (stochastic by
+default) and, with ``plan.precise_decay``, is computed as ``x - x * (1 - c)`` with the
+complement in up to 30 fraction bits (:meth:`_Lowerer.precise_decay`); other products
+and alignment shifts round half up; every add, subtract, multiply and left shift saturates. Comparisons give
 masks (``vtlt``/``vtge``/``vteq``/``vtne``), ``&``/``|``/``~`` become scalar
 ``and``/``or``/``xori``, and ``where`` and the resets become ``vsel``. Division by a
 non-constant raises :class:`CompileError`.
@@ -29,6 +31,7 @@ import numpy as np
 
 from .expr import CompileError, evaluate
 from .fixedpoint import _is_const, frac_for, quantise
+from .predecay import split_update
 
 __all__ = ["Ins", "Lowered", "lower_population", "ROUND"]
 
@@ -57,6 +60,7 @@ class Lowered:
     carrays: list
     states: list
     n_virtual: int
+    pre_decay: bool = False
 
 
 class _Lowerer:
@@ -65,8 +69,16 @@ class _Lowerer:
         self.records, self.rmax = records, rmax
         self.ins, self.consts, self.carrays, self.n = [], [], [], 0
         self.env, self.target = {}, None
+        # the root of an assignment is computed in its target's format (the result
+        # saturates to that format anyway, so a coarser intermediate only loses bits)
+        self.root, self.cmp_operands, self.split = None, set(), None
         self.cenv = dict(pop.consts, dt=net.dt)
         self.mode = ROUND[plan.rounding]
+
+    def roomfor(self, e):
+        """Headroom a node needs in a hinted format: the plan's margin, or none for an
+        operand of a comparison (a saturated operand compares correctly)."""
+        return 1.0 if e in self.cmp_operands else self.plan.margin
 
     def new(self, cls="v"):
         self.n += 1
@@ -89,7 +101,7 @@ class _Lowerer:
     # formats -----------------------------------------------------------------------------
     def natural(self, e, hint):
         m = self.pf.ranges.get(id(e), 0.0)
-        if hint is not None and m * self.plan.margin <= 2.0 ** (15 - hint):
+        if hint is not None and (e is self.root or m * self.roomfor(e) <= 2.0 ** (15 - hint)):
             return hint
         return frac_for(m, self.plan.margin)
 
@@ -162,6 +174,10 @@ class _Lowerer:
         return lowered[1] if lowered[0] != "const" else None
 
     def addsub(self, e, f):
+        if e is self.root:          # `x + 0` passes the root's format on to x
+            for x, y in (e.args, e.args[::-1]):
+                if _is_const(y) and np.all(np.asarray(evaluate(y, self.cenv)) == 0):
+                    self.root = x
         a, b = (self.value(x, f) for x in e.args)
         if a[0] == "const" and e.op == "add":
             a, b = b, a
@@ -221,10 +237,43 @@ class _Lowerer:
             x, fx, fc = self.align(x, fx, fx + fc), fx + fc, 0
             s = fx + fc - f
         decay = decay and cmax < 1.0 and np.all(np.asarray(c) > 0)
-        k = self.materialise(c, fc, "factor")
+        if decay and self.plan.precise_decay:
+            out = self.precise_decay(x, np.asarray(c, np.float64), f, fx, fc)
+            if out is not None:
+                return out, f
         rnd = self.mode if decay else ROUND["nearest"]
+        fine = min(30, int(math.floor(math.log2(32767.5 / cmax))))
+        if fine > fc and fx + fine - f > 15 and fc >= 0:
+            # a small factor: hold it in all 15 bits (``fine`` fraction bits) and shift the
+            # product in two steps, instead of losing its low bits to the 15-bit shift
+            s2 = min(15, fx + fine - f - 15)
+            k = self.materialise(c, f + 15 + s2 - fx, "factor")
+            out = self.emit("vmul", self.new(), (x, k), shift=15, round=ROUND["nearest"], sat=1)
+            return self.emit("vsrai", self.new(), (out,), shamt=s2, round=rnd), f
+        k = self.materialise(c, fc, "factor")
         out = self.emit("vmul", self.new(), (x, k), shift=max(s, 0), round=rnd, sat=1)
         return (self.align(out, 0, -s) if s < 0 else out), f
+
+    def precise_decay(self, x, c, f, fx, fc):
+        """``x * c`` for a decay ``0 < c < 1`` as ``x - x * (1 - c)``, with ``1 - c`` held
+        in up to 30 fraction bits (a vmul with shift 15, then a rounding vsrai), so the
+        constant's quantisation error is below 2**-20 instead of 2**-16; or None when
+        that gains nothing. Why: a decay constant's relative error ``e`` biases the
+        variable by ``e / (1 - c)`` in steady state (a 0.995 adaptation decay stored in
+        15 bits shifts an ALIF threshold by several LSBs), which moves spike times."""
+        k = 1.0 - c
+        kmax = float(np.max(k))
+        fck = min(30, int(math.floor(math.log2(32767.0 / kmax))))
+        S = fx + fck - f
+        if fck <= fc or S < 16:
+            return None
+        s1, s2 = 15, S - 15
+        if s2 > 15:
+            fck, s2 = fck - (s2 - 15), 15
+        kq = self.materialise(k, fck, "decay complement")
+        t = self.emit("vmul", self.new(), (x, kq), shift=s1, round=ROUND["nearest"], sat=1)
+        t = self.emit("vsrai", self.new(), (t,), shamt=s2, round=self.mode)
+        return self.emit("vsub", self.new(), (self.align(x, fx, f), t), sat=1)
 
     # conditions --------------------------------------------------------------------------
     def cond(self, e):
@@ -236,31 +285,46 @@ class _Lowerer:
         if e.op not in _CMP:
             raise CompileError(f"Population {self.pop.name!r}: {e!r} is not a condition the "
                                "core can evaluate; use comparisons combined with &, |, ~.")
-        a, b = (self.value(x, None) for x in e.args)
+        # a state variable side sets the format; the other side is computed in it
+        syms = [x for x in e.args if x.op == "sym" and x.value in self.env]
+        hint = self.env[syms[0].value][1] if syms else None
+        self.cmp_operands.update(e.args)
+        a, b = (self.value(x, hint) for x in e.args)
         if a[0] == "const" and b[0] == "const":
             raise CompileError(f"Population {self.pop.name!r}: the condition {e!r} compares "
                                "two constants; it is the same in every step, so remove it.")
-        f = min(x[1] for x in (a, b) if x[0] != "const")
+        # compare in the finer format: the saturating left shift of the coarser operand
+        # keeps the comparison exact (a value beyond the finer range saturates, and the
+        # other operand, which lives in that range, compares the same way against it)
+        f = max(x[1] for x in (a, b) if x[0] != "const")
         x, y = self.reg(a, f, "threshold"), self.reg(b, f, "threshold")
         name, swap = _CMP[e.op]
         return self.emit(name, self.new("x"), (y, x) if swap else (x, y))
 
     # the whole update --------------------------------------------------------------------
     def run(self):
-        model = self.pop.model
+        model, split = self.pop.model, self.split
         for var in model.states:
+            if split and var == split[0]:       # T arrives in the accumulator
+                self.env[var] = (("acc",), self.pf.state[var])
+                continue
             self.env[var] = (self.emit("vload", self.new(), mem=("state", var)),
                              self.pf.state[var])
-        for var, e in model.update:
-            fv, self.target = self.pf.state[var], var
+        for n, (var, e) in enumerate(model.update):
+            if split and n == 0:
+                continue
+            fv, self.target, self.root = self.pf.state[var], var, e
             self.env[var] = (self.reg(self.value(e, fv), fv), fv)
+        self.root = None
         mask, self.target = None, None
         if model.spike is not None:
             mask = self.cond(model.spike)
             for var, e in model.reset:
-                fv = self.pf.state[var]
+                fv, self.root = self.pf.state[var], e
                 new = self.reg(self.value(e, fv), fv)
-                self.env[var] = (self.emit("vsel", self.new(), (self.env[var][0], mask, new)), fv)
+                old = self.env[var][0]      # a pre-decayed T is reset in its accumulator
+                self.env[var] = (self.emit("vsel", old if old == ("acc",) else self.new(),
+                                           (old, mask, new)), fv)
         changed = {v for v, _ in model.update} | {v for v, _ in model.reset}
         for var in model.states:
             if var in changed:
@@ -273,11 +337,48 @@ class _Lowerer:
             self.emit("vstore", None, (new,), mem=("rmax", name))
         if mask is not None:
             self.emit("mask_out", None, (mask,))
-        return Lowered(self.ins, self.consts, self.carrays, list(model.states), self.n)
+        if split:
+            self.next_accumulator()
+        return Lowered(self.ins, self.consts, self.carrays, list(model.states), self.n,
+                       split is not None)
+
+    def next_accumulator(self):
+        """Pre-decay (:mod:`.predecay`): accumulator = E(T) + bias, written last."""
+        var, E = self.split
+        fv, self.target, self.root = self.pf.state[var], var, E
+        val = self.reg(self.value(E, fv), fv)
+        if self.pf.bias_q is not None:
+            bias = self.emit("vload", self.new(), mem=("bias",))
+            val = self.emit("vadd", self.new(), (val, bias), sat=1)
+        if val == ("acc",):
+            return
+        last = self.ins[-1]
+        if last.dst == val and not any(val in i.srcs for i in self.ins):
+            last.dst = ("acc",)             # the last instruction writes it directly
+        else:
+            self.emit("vmv", ("acc",), (val,))
+
+    def initial_accumulator(self):
+        """The IR that sets the accumulator before the first step: E(T_init) + bias."""
+        var = self.split[0]
+        self.env[var] = (self.emit("vload", self.new(), mem=("state", var)),
+                         self.pf.state[var])
+        self.next_accumulator()
+        return Lowered(self.ins, self.consts, self.carrays, [var], self.n, True)
 
 
-def lower_population(pop, pf, plan, net, records=(), rmax=()) -> Lowered:
+def lower_population(pop, pf, plan, net, records=(), rmax=(), pre_decay=False) -> tuple:
     """Lower ``pop``'s model with formats ``pf`` (a :class:`~.fixedpoint.PopFormats`).
     ``records``: state variables stored to their output ring each step; ``rmax``:
-    ``(readout name, var)`` pairs kept as running maxima."""
-    return _Lowerer(pop, pf, plan, net, list(records), list(rmax)).run()
+    ``(readout name, var)`` pairs kept as running maxima; ``pre_decay``: use a
+    pre-decayed accumulator when the model qualifies (:mod:`.predecay`). Returns
+    ``(update IR, initial-accumulator IR or None)``; both share the constant arrays
+    (the second is lowered after the first, so its array indices extend the first's)."""
+    low = _Lowerer(pop, pf, plan, net, list(records), list(rmax))
+    low.split = split_update(pop.model, pf.fold) if pre_decay else None
+    update = low.run()
+    if not low.split:
+        return update, None
+    init = _Lowerer(pop, pf, plan, net, [], [])
+    init.split, init.consts, init.carrays = low.split, list(low.consts), low.carrays
+    return update, init.initial_accumulator()

@@ -13,7 +13,9 @@ whose next use is furthest away is spilled). Values are single-assignment, so a 
 spilled once keeps its slot: later evictions of a reloaded copy cost nothing. Spills
 become ``vstore``/``vload`` to ``("spill", slot)`` in vector memory and ``sw``/``lw`` to
 ``("xspill", slot)`` in data memory. ``vsel`` overwrites its first source (the value
-kept where the mask is clear): if that value is still needed later, it is copied first.
+kept where the mask is clear): if that value is still needed later, it is copied first;
+a ``vsel`` (or any instruction) whose destination is ``("acc",)`` writes the
+accumulator in place (pre-decayed accumulators, :mod:`.predecay`).
 
 Contract: the result uses at most ``nv`` vector and ``nx`` scalar slots; ``nv >= 3`` and
 ``nx >= 2`` are required (raises ValueError otherwise).
@@ -43,7 +45,7 @@ def _virtual(val) -> bool:
 
 
 def _remat(ins: list, consts: list, pinned: set) -> list:
-    out, n = [], max([i.dst[1] for i in ins if i.dst] + [0]) + 1000
+    out, n = [], max([i.dst[1] for i in ins if _virtual(i.dst)] + [0]) + 1000
     for i in ins:
         srcs = []
         for s in i.srcs:
@@ -125,7 +127,9 @@ def allocate(ins: list, consts: list, pinned: set, nv: int, nx: int) -> Allocati
         dst = None
         if i.op == "vsel":
             base = i.srcs[0]
-            if _virtual(base) and base in dying and list(i.srcs).count(base) == 1:
+            if i.dst == ("acc",):           # in place in the accumulator (pre-decay)
+                dst = i.dst
+            elif _virtual(base) and base in dying and list(i.srcs).count(base) == 1:
                 r = loc.pop(base)
                 dying.remove(base)
                 dst = ("v", r)
@@ -136,9 +140,11 @@ def allocate(ins: list, consts: list, pinned: set, nv: int, nx: int) -> Allocati
         for s in dying:
             if s in loc:
                 free[s[0]].append(loc.pop(s))
-        if i.dst is not None and dst is None:
+        if i.dst is not None and not _virtual(i.dst):
+            dst = i.dst                     # the accumulator: a fixed register
+        elif i.dst is not None and dst is None:
             dst = (i.dst[0], take(i.dst[0], n, keep))
-        if i.dst is not None:
+        if i.dst is not None and _virtual(i.dst):
             if i.dst in uses:
                 loc[i.dst] = dst[1]
             else:

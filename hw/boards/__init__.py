@@ -1,0 +1,3 @@
+"""Board support: UART, PLL, board top level, board catalog and the open FPGA build
+flow (yowasp Yosys + nextpnr + packer) behind ``spikevec build`` and ``spikevec program``.
+"""
