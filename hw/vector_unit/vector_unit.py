@@ -212,7 +212,7 @@ class VectorUnit(wiring.Component):
                 lane.lmem_write.eq(go & lane_mem & ex.store),
                 lane.load.eq(load), lane.vmem_element.eq(row_q[16 * i:16 * (i + 1)]),
                 lane.vmem_byte.eq(Mux(half, row_q[8 * (n + i):8 * (n + i + 1)],
-                                      vmem.rdata[8 * i:8 * (i + 1)])),
+                                      row_q[8 * i:8 * (i + 1)])),
                 lane.p2_result.eq(p2_res), lane.p3_result.eq(p3_res),
             ]
         self._lane_memory_host(m)
