@@ -71,9 +71,6 @@ def test_random_programs_run_in_lockstep():
 
 
 @pytest.mark.skipif(not VECTORS, reason="the SoC has no vector unit")
-@pytest.mark.skipif(not os.environ.get("SPIKEVEC_RTL_32"), reason=(
-    "Failed in the clean-clone CI run of 2026-11-22 (32-lane SoC build + lockstep), cause "
-    "not yet diagnosed; run it with SPIKEVEC_RTL_32=1 (issue 3 tracks it)."))
 def test_random_vector_program_on_32_lanes():
     result = check_program(generate(101, CONFIG, 1500, VECTOR_MIX), vector_unit=True)
     assert result.ok, result.report()
