@@ -237,7 +237,11 @@ def test_phase_labels_cover_the_step():
              "__phase_prop_hid", "__phase_record_out", "__phase_update_out",
              "__phase_step", "__done"]
     addrs = [sym[k][1] for k in order]
-    assert addrs == sorted(addrs) and len(set(addrs)) == len(addrs)
+    assert addrs == sorted(addrs)
+    # every phase has code, except that a record phase (ring pointers, constants) is
+    # empty when the population records nothing and its constants stay pinned
+    assert len(set(addrs)) == len(addrs) - 1
+    assert sym["__phase_record_out"][1] == sym["__phase_update_out"][1]
 
 
 def test_inspect_shows_formats_overrides_and_margins(tmp_path, capsys):

@@ -54,7 +54,7 @@ from .codegen_prop import (alloc_fused_rows, alloc_weights, emit_group, emit_lis
                            emit_mask_propagation)
 from .lower import lower_population
 from .model import SpikeInput
-from .regalloc import allocate, pressure
+from .regalloc import allocate, pressure, schedule
 
 __all__ = ["CodeGen", "MAX_GROUP"]
 
@@ -95,6 +95,9 @@ class CodeGen:
                          and all(c * unit <= 127 * unit for c in out_chunks))
         self.fused, self.tails, self.near_tails = {}, [], near_tails
         self.spike_reg = {}     # population -> register holding its spike ring slot
+        self.outlines = []      # emitters of out-of-line blocks (placed with the tails)
+        self.mask_regs = {}     # population -> registers holding its mask words (resident)
+        self.pins = []          # resident: constants kept in v0.. for the whole run
 
     # ---- layout --------------------------------------------------------------------------
     def layout(self):
@@ -137,6 +140,7 @@ class CodeGen:
                 self.acc_init[p.name] = init
             self._alloc_block(p, low, rmax)
         self.spill_vectors = 0
+        self.pins = self._global_pins()
         self.alloc_plan = {p.name: self._regplan(p) for p in self.pops}
         self.init_plan = {p.name: self._regplan(p, self.acc_init[p.name])
                           for p in self.pops if p.name in self.acc_init}
@@ -174,12 +178,44 @@ class CodeGen:
             return first + sum(self.C[p.name] for p in self.pops[:self.pops.index(pop)]) + c
         return 32 - G + (c - g0)
 
+    def _global_pins(self) -> list:
+        """Resident path: the distinct update constants of every population, kept in
+        ``v0 ..`` for the whole run (loaded once before ``__step``), when they fit
+        beside four interleaved copies of each update (else, [] and each update loads
+        its own constants every step)."""
+        if not self.resident:
+            return []
+        pins = []
+        for p in self.pops:
+            for c in self.lowered[p.name].consts:
+                if c not in pins:
+                    pins.append(c)
+        avail = 32 - self.total_acc - len(pins)
+        for p in self.pops:
+            pv, _ = pressure(self.lowered[p.name].ins)
+            if min(4, self.C[p.name]) * pv > avail:
+                return []
+        return pins
+
     def _regplan(self, p, low=None):
         low, C = low or self.lowered[p.name], self.C[p.name]
         G = C if self.resident else min(C, MAX_GROUP)
         avail = 32 - (self.total_acc if self.resident else G)
         pv, px = pressure(low.ins)
         nk = len(low.consts)
+        if self.pins and low is self.lowered[p.name]:
+            npin = len(self.pins)
+            K = next(k for k in (4, 2, 1) if k * pv + npin <= avail and k <= G)
+            nv, nx = (avail - npin) // K, len(XPOOL) // K
+            al = allocate(low.ins, low.consts, {("k", i) for i in range(nk)}, nv, nx)
+            if K == 1:      # nothing to interleave with: schedule the chunk's own code
+                al2 = allocate(schedule(low.ins), low.consts, {("k", i) for i in range(nk)},
+                               nv, nx)
+                if (al2.v_spills, al2.x_spills) <= (al.v_spills, al.x_spills):
+                    al = al2
+            self.spill_vectors = max(self.spill_vectors, K * al.v_spills)
+            return dict(G=G, K=K, npin=npin, nv=nv, nx=nx, alloc=al, pressure=(pv, px),
+                        pins=[self.pins.index(c) for c in low.consts])
         K = next((k for k in (4, 2, 1) if k * pv + nk <= avail and k <= G), 1)
         npin = nk if K * pv + nk <= avail else max(0, min(nk, avail - max(pv, 3)))
         nv = (avail - npin) // K
@@ -245,22 +281,34 @@ class CodeGen:
         if self.resident:
             for p in self.pops:
                 self._reset_accs(p)
+            for i, c in enumerate(self.pins):
+                b.vlui(vd=i, imm=c)
         b.label("__step")               # entry (and resume) point: s1 = n_steps
         b.lw(rd="s1", rs1="zero", imm=0)
         b.bgeu(rs1="s0", rs2="s1", off="__done")
         b.label("__step_body")          # the loop comes back here with s1 loaded
         waits = []
-        self.tails = [(f"__rec_wrap_{s.name}", f"__rec_ok_{s.name}",
-                       mm[f"in.{s.name}"].address) for s in self.inputs]
+        # the first input's record address (in_rptr) is loaded into a6 with the fast
+        # checks when its spikes take the unrolled path (codegen_prop); waits keep a6
+        first = self.inputs[0] if self.inputs else None
+        self.rptr = "a6" if (first is not None and self.resident and not self.near_tails
+                             and first.name in self.fused) else None
+        self.tails = [(f"__rec_wrap_{s.name}", f"__rec_ok_{s.name}", mm[f"in.{s.name}"].address,
+                       self.rptr if s is first and self.rptr else "t1") for s in self.inputs]
+        if self.inputs:                 # the first load's latency under the next two
+            b.lw(rd="t0", rs1="zero", imm=mm[f"in_ctl.{self.inputs[0].name}"].address)
         b.lw(rd="t3", rs1="zero", imm=4 * HEADER.index("out_consumed"))
+        if self.rptr:
+            b.lw(rd=self.rptr, rs1="zero", imm=mm[f"in_ctl.{first.name}"].address + 4)
         b.li("t1", self.R)
         for i, s in enumerate(self.inputs):     # fast checks; spin loops out of line
             ctl = mm[f"in_ctl.{s.name}"].address
-            b.lw(rd="t0", rs1="zero", imm=ctl)
-            if i == 0:
-                b.sub(rd="t3", rs1="s0", rs2="t3")
+            if i:
+                b.lw(rd="t0", rs1="zero", imm=ctl)
             b.bgeu(rs1="s0", rs2="t0", off=f"__wait_input_{s.name}")
             b.label(f"__resume_input_{s.name}")
+            if i == 0:                  # the waits for input leave t3 alone
+                b.sub(rd="t3", rs1="s0", rs2="t3")
             waits.append((f"__wait_input_{s.name}", f"__resume_input_{s.name}", ctl))
         if not self.inputs:
             b.sub(rd="t3", rs1="s0", rs2="t3")
@@ -316,10 +364,12 @@ class CodeGen:
         b.jal(rd="zero", off="__slot_ok")
         for label, resume, ctl in waits:
             self._wait_loop(label, resume, ctl)
-        for label, resume, ring in self.tails:      # input ring wrap: restart at its start
+        for emit in self.outlines:
+            emit()
+        for label, resume, ring, reg in self.tails:     # input ring wrap: restart at its start
             b.label(label)
-            b.li("t1", ring)
-            b.lw(rd="t2", rs1="t1", imm=0)
+            b.li(reg, ring)
+            b.lw(rd="t2", rs1=reg, imm=0)
             b.jal(rd="zero", off=resume)
 
     def _wait_loop(self, label, resume, ctl):

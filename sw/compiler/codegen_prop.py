@@ -42,6 +42,7 @@ from .model import SpikeInput
 __all__ = ["alloc_fused_rows", "emit_list_propagation", "emit_mask_propagation",
            "alloc_weights", "emit_group", "emit_group_propagation", "PRELOAD_REGS"]
 
+SKIP_WORDS = 4          # from this many mask words, test them all for zero first
 PRELOAD_REGS = ["a0", "a1", "a2", "a3", "a4", "a5", "a7", "ra", "tp", "s3", "s4", "s5",
                 "s6", "s7", "s8", "s9", "s10", "s11"]
 
@@ -108,6 +109,8 @@ def emit_list_propagation(cg, src) -> bool:
     no projection."""
     if src.name not in cg.fused:
         return False
+    if not cg.near_tails:
+        return _emit_list_unrolled(cg, src)
     b, (addr, rowb, accs, _) = cg.b, cg.fused[src.name]
     lab = f"__in_{src.name}"
     ctl = cg.mm[f"in_ctl.{src.name}"].address
@@ -152,6 +155,74 @@ def emit_list_propagation(cg, src) -> bool:
     return True
 
 
+def _emit_list_unrolled(cg, src) -> bool:
+    """The input record's spikes through a computed jump into ``M`` unrolled blocks
+    (block ``j`` = the spike ``j`` indices before the end of the batch): per spike only
+    ``slli``/``mul``, the ``lhu`` of the next index and the vlaccs, no loop branch. The
+    jump costs like one mispredicted branch; batches of more than ``M`` spikes come back
+    through an out-of-line block (``__in_<src>_more``)."""
+    b, (addr, rowb, accs, _) = cg.b, cg.fused[src.name]
+    lab = f"__in_{src.name}"
+    ctl = cg.mm[f"in_ctl.{src.name}"].address
+    bs = 4 * (2 + bool(addr) + len(accs))       # bytes per block
+    M = 32
+    rec = "a6" if cg.rptr and src is cg.inputs[0] else "t1"   # record address (in_rptr)
+    if rec == "t1":
+        b.lw(rd="t1", rs1="zero", imm=ctl + 4)
+    b.lw(rd="t2", rs1=rec, imm=0)               # spike count
+    b.li("ra", M)
+    b.li("t5", -bs)
+    if rowb & (rowb - 1):
+        b.li("t6", rowb)
+    if addr:
+        b.li("a7", addr)
+    end = b.here() + 4 * (1 + 1 + 9 + 5) + M * bs   # the blocks' end if li is one word
+    b.li("tp", end if -2048 <= end < 2048 else lab + "_blocks_end")
+    b.blt(rs1="t2", rs2="zero", off=f"__rec_wrap_{src.name}")  # count -1: rare wrap
+    b.label(f"__rec_ok_{src.name}")
+    b.sw(rs2=rec, rs1="zero", imm=ctl + 8)      # in_cur
+    b.slli(rd="t3", rs1="t2", shamt=1)
+    b.lhu(rd="t0", rs1=rec, imm=4)              # first index
+    b.addi(rd="a6", rs1=rec, imm=4)             # a6: the batch's first index
+    b.add(rd="t3", rs1="t3", rs2="a6")          # t3: end of the indices
+    b.addi(rd="t1", rs1="t3", imm=3)
+    b.andi(rd="t1", rs1="t1", imm=-4)
+    b.sw(rs2="t1", rs1="zero", imm=ctl + 4)     # next record, 4-byte aligned
+    b.emit("minu", rd="t2", rs1="t2", rs2="ra")  # batch size
+    b.label(lab + "_dispatch")                  # t2 = batch, a6 = its first index
+    b.mul(rd="t1", rs1="t2", rs2="t5")
+    b.slli(rd="t2", rs1="t2", shamt=1)
+    b.add(rd="a6", rs1="a6", rs2="t2")          # a6: the batch's end
+    b.add(rd="t1", rs1="t1", rs2="tp")
+    b.jalr(rd="zero", rs1="t1", imm=0)          # into block t2 (counted from the end)
+    b.label(lab + "_blocks")
+    start = b.here()
+    for j in range(M, 0, -1):
+        _row_address(b, "t1", "t0", rowb, "t6")
+        b.lhu(rd="t0", rs1="a6", imm=-2 * (j - 1))  # the next index (past the end: unused)
+        if addr:
+            b.add(rd="t1", rs1="t1", rs2="a7")
+        _vlaccs(cg, accs, "t1")
+    if b.here() != start + M * bs:
+        raise AssertionError("unrolled input blocks have an unexpected size")
+    if -2048 <= end < 2048 and b.here() != end:
+        raise AssertionError("unrolled input blocks end at an unexpected address")
+    b.label(lab + "_blocks_end")
+    b.bltu(rs1="a6", rs2="t3", off=lab + "_more")   # rare: more than M spikes
+    b.label(lab + "_end")
+    cg.stats["loop_instructions"] += bs // 4
+    cg.stats["per_spike"][f"{src.name}*"] = bs // 4
+
+    def more():
+        b.label(lab + "_more")                  # a6 = the next batch's first index
+        b.sub(rd="t2", rs1="t3", rs2="a6")
+        b.srli(rd="t2", rs1="t2", shamt=1)
+        b.emit("minu", rd="t2", rs1="t2", rs2="ra")
+        b.jal(rd="zero", off=lab + "_dispatch")
+    cg.outlines.append(more)
+    return True
+
+
 def emit_mask_propagation(cg, pop) -> None:
     """Propagate this step's spikes of ``pop`` through its fused rows: read from its
     spike buffer, or from its output ring slot when its spikes are recorded (the update
@@ -162,7 +233,15 @@ def emit_mask_propagation(cg, pop) -> None:
     W = cg.W[pop.name]
     step = rowb * (inter or 1)                  # bytes between the rows of bits b, b+1
     lab = f"__pr_{pop.name}"
-    if pop.name in cg.spike_reg:        # recorded: this step's output ring slot
+    regs = cg.mask_regs.get(pop.name)      # the update left the words in registers
+    if regs and W >= SKIP_WORDS:        # no spike at all (often, in bursty activity):
+        b.emit("or", rd="t0", rs1=regs[0], rs2=regs[1])     # one taken branch instead
+        for r in regs[2:]:                                  # of one per word
+            b.emit("or", rd="t0", rs1="t0", rs2=r)
+        b.beq(rs1="t0", rs2="zero", off=f"{lab}_done")
+    elif regs:
+        pass
+    elif pop.name in cg.spike_reg:      # recorded: this step's output ring slot
         b.mv(rd="t4", rs=cg.spike_reg[pop.name])
     else:
         b.li("t4", cg.mm[f"spikes.{pop.name}"].address)
@@ -171,9 +250,9 @@ def emit_mask_propagation(cg, pop) -> None:
         b.li("t6", step)
     if W > 1 and not inter:
         b.li("a6", 32 * rowb)
-    regs = PRELOAD_REGS[:W] if W <= len(PRELOAD_REGS) else None
-    if regs:
-        for k, r in enumerate(regs):
+    if not regs:
+        regs = PRELOAD_REGS[:W] if W <= len(PRELOAD_REGS) else None
+        for k, r in enumerate(regs or ()):
             b.lw(rd=r, rs1="t4", imm=4 * k)
     n = 0
     for k in range(W):
@@ -199,6 +278,7 @@ def emit_mask_propagation(cg, pop) -> None:
         n = (b.here() - start) // 4
         cg.stats["loop_instructions"] += n
         b.label(f"{lab}_{k}_end")
+    b.label(f"{lab}_done")
     cg.stats["per_spike"][f"{pop.name}*"] = (n + 2) / 2
     cg.stats["per_word"][f"{pop.name}*"] = W
 

@@ -32,12 +32,14 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
     rp, low = (cg.init_plan, cg.acc_init) if init else (cg.alloc_plan, cg.lowered)
     rp, low = rp[p.name], low[p.name]
     K, npin, nv, nx, al = rp["K"], rp["npin"], rp["nv"], rp["nx"], rp["alloc"]
+    pins = rp.get("pins")       # resident: constants pinned for the whole run (codegen)
     base, blk, off = cg.blocks[p.name]
     vb, L, C, W = cg.vb, cg.L, cg.C[p.name], cg.W[p.name]
     if not init:
         b.label(f"__phase_record_{p.name}" + (f"_{g0}" if g0 else ""))
-    for i in range(npin):
-        b.vlui(vd=i, imm=low.consts[i])
+    if pins is None:
+        for i in range(npin):
+            b.vlui(vd=i, imm=low.consts[i])
     streams = [] if init else [f"out.{p.name}.{v}" for v in cg.records[p.name]]
     spk_rec = not init and (p.name, "spikes") in cg.net.records
     if len(streams) + spk_rec > len(RINGREGS):
@@ -49,9 +51,12 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         stride = arr.nbytes // cg.R
         extra = g0 * vb if arr.space == "vmem" else 0
         reg = RINGREGS[j]
-        b.li("t0", stride)
-        b.mul(rd=reg, rs1="s2", rs2="t0")
         b.li("t0", arr.address + extra)
+        if stride & (stride - 1) == 0:
+            b.slli(rd=reg, rs1="s2", shamt=stride.bit_length() - 1)
+        else:
+            b.li(reg, stride)
+            b.mul(rd=reg, rs1="s2", rs2=reg)
         b.add(rd=reg, rs1=reg, rs2="t0")
         ring[name] = reg
     # resident path with recorded spikes: the ring slot is the spike buffer
@@ -68,16 +73,22 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
                            f"{K * spill_v} vector spill slots, more than the spill area "
                            "reaches; simplify the model's update expressions.")
 
+    # one chunk pointer with immediate offsets when the batch's blocks are in reach
+    one_base = K * blk <= 2048
+    masks = _mask_registers(cg, p, al, len(ring), one_base, ring_only) if not init else None
+
     def vreg(val, k, c):
         if val[0] == "v":
             return npin + k * nv + val[1]
         if val[0] == "k":
-            return val[1]
+            return val[1] if pins is None else pins[val[1]]
         if val[0] == "acc":
             return cg.acc_reg(p, c, g0, G)
         raise AssertionError(val)
 
-    def xreg(val, k):
+    def xreg(val, k, c=None, at=None):
+        if masks and val == masks[0] and masks[1] <= at < masks[2]:
+            return masks[3][c]
         return XPOOL[k * nx + val[1]]
 
     def mem(ref, k):
@@ -89,9 +100,10 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
             return CHUNKREGS[0], k * blk + off[ref]
         return CHUNKREGS[k], off[ref] - bias
 
-    def emit(ins, k, c):
+    def emit(ins, k, c, at):
         op, d, s, a = ins.op, ins.dst, ins.srcs, ins.attrs
         V = lambda v: vreg(v, k, c)
+        X = lambda v: xreg(v, k, c, at)
         if op == "vload":
             r, imm = mem(a["mem"], k)
             b.vload(vd=V(d), rs1=r, imm=imm)
@@ -100,10 +112,10 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
             b.vstore(vs2=V(s[0]), rs1=r, imm=imm)
         elif op == "lw":
             r, imm = mem(a["mem"], k)
-            b.lw(rd=xreg(d, k), rs1=r, imm=imm)
+            b.lw(rd=X(d), rs1=r, imm=imm)
         elif op == "sw":
             r, imm = mem(a["mem"], k)
-            b.sw(rs2=xreg(s[0], k), rs1=r, imm=imm)
+            b.sw(rs2=X(s[0]), rs1=r, imm=imm)
         elif op == "vmul":
             b.emit("vmul", vd=V(d), vs1=V(s[0]), vs2=V(s[1]), shift=a["shift"],
                    round=a["round"], sat=a["sat"])
@@ -118,13 +130,13 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         elif op == "vslli":
             b.emit("vslli", vd=V(d), vs1=V(s[0]), shamt=a["shamt"], sat=1)
         elif op in ("vtlt", "vtge", "vteq", "vtne"):
-            b.emit(op, rd=xreg(d, k), vs1=V(s[0]), vs2=V(s[1]))
+            b.emit(op, rd=X(d), vs1=V(s[0]), vs2=V(s[1]))
         elif op in ("and", "or"):
-            b.emit(op, rd=xreg(d, k), rs1=xreg(s[0], k), rs2=xreg(s[1], k))
+            b.emit(op, rd=X(d), rs1=X(s[0]), rs2=X(s[1]))
         elif op == "xori":
-            b.xori(rd=xreg(d, k), rs1=xreg(s[0], k), imm=a["imm"])
+            b.xori(rd=X(d), rs1=X(s[0]), imm=a["imm"])
         elif op == "vsel":
-            b.vsel(vd=V(d), rs1=xreg(s[1], k), vs2=V(s[2]))
+            b.vsel(vd=V(d), rs1=X(s[1]), vs2=V(s[2]))
         elif op == "vlui":
             b.vlui(vd=V(d), imm=a["imm"])
         elif op == "vmv":
@@ -132,7 +144,7 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         elif op == "record":
             b.vstore(vs2=V(s[0]), rs1=ring[f"out.{p.name}.{a['var']}"], imm=(c - g0) * vb)
         elif op == "mask_out":
-            mask_out(xreg(s[0], k), c)
+            mask_out(X(s[0]), c)
         else:
             raise AssertionError(op)
 
@@ -158,8 +170,6 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
             if spk_rec:
                 b.sw(rs2=src, rs1=ring[f"out.{p.name}.spikes"], imm=4 * word)
 
-    # one chunk pointer with immediate offsets when the batch's blocks are in reach
-    one_base = K * blk <= 2048
     bias = 0 if blk <= 2048 else 2048           # pointer into the block's middle
     if blk > 4096:
         raise CompileError(f"Population {p.name!r}: one chunk's state block needs {blk} "
@@ -175,9 +185,9 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         else:
             for k, c in enumerate(chunks):
                 b.li(CHUNKREGS[k], base + c * blk + bias)
-        for ins in al.ins:
+        for at, ins in enumerate(al.ins):
             for k, c in enumerate(chunks):
-                emit(ins, k, c)
+                emit(ins, k, c, at)
         if cg.resident and not low.pre_decay:   # the next step's input starts at the bias
             for k, c in enumerate(chunks):
                 if ("bias",) in off:
@@ -185,3 +195,30 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
                             imm=mem(("bias",), k)[1])
                 else:
                     b.vzero(vd=cg.acc_reg(p, c))
+
+
+def _mask_registers(cg, p, al, streams, one_base, ring_only):
+    """Resident path, one chunk per mask word: give each chunk's spike mask its own
+    scalar register (one the update leaves alone) from the ``vtlt`` that makes it to its
+    last use, so :func:`~.codegen_prop.emit_mask_propagation` finds the words in
+    registers instead of reloading them. Returns ``(slot, first, end, registers)`` (the
+    IR slot renamed in instructions ``first .. end-1``) or None; records the registers in
+    ``cg.mask_regs``."""
+    if not (cg.resident and cg.L == 32 and p.spiking and p.name in cg.fused):
+        return None
+    outs = [i for i, ins in enumerate(al.ins) if ins.op == "mask_out"]
+    if len(outs) != 1:
+        return None
+    slot = al.ins[outs[0]].srcs[0]
+    defs = [i for i, ins in enumerate(al.ins) if ins.dst == slot]
+    first = max((i for i in defs if i < outs[0]), default=None)
+    if first is None or al.ins[first].op not in ("vtlt", "vtge", "vteq", "vtne"):
+        return None
+    end = min((i for i in defs if i > outs[0]), default=len(al.ins))
+    free = list(RINGREGS[streams:]) + (list(CHUNKREGS[1:]) if one_base else [])
+    free += ["a4"] + (["a5"] if ring_only else [])
+    if len(free) < cg.C[p.name]:
+        return None
+    regs = free[:cg.C[p.name]]
+    cg.mask_regs[p.name] = regs
+    return slot, first, end, regs

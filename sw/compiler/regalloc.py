@@ -19,6 +19,12 @@ accumulator in place (pre-decayed accumulators, :mod:`.predecay`).
 
 Contract: the result uses at most ``nv`` vector and ``nx`` scalar slots; ``nv >= 3`` and
 ``nx >= 2`` are required (raises ValueError otherwise).
+
+:func:`schedule` reorders the (virtual, single-assignment) IR of one chunk for a core
+that issues in order with result latencies (the cycle model of ``hw/isa``): a list
+scheduler that keeps every register, memory and stochastic-rounding order of the
+original, so the reordered code computes the same bits. The code generator uses it
+when no other chunk's copy is interleaved to hide latencies (``K`` = 1).
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from dataclasses import dataclass
 
 from .lower import Ins
 
-__all__ = ["Allocation", "allocate", "pressure"]
+__all__ = ["Allocation", "allocate", "pressure", "schedule"]
 
 
 @dataclass
@@ -153,3 +159,73 @@ def allocate(ins: list, consts: list, pinned: set, nv: int, nx: int) -> Allocati
         for cls in "vx":
             free[cls].sort()
     return Allocation(out, nslots["v"], nslots["x"], len(used["v"]), len(used["x"]))
+
+
+# result latencies of the IR ops (the cycle model's timing classes, hw/isa/table.py)
+_LATENCY = {"vload": 3, "lw": 3, "vtlt": 1, "vtge": 1, "vteq": 1, "vtne": 1, "and": 1,
+            "or": 1, "xori": 1, "vstore": 1, "sw": 1, "record": 1, "mask_out": 1}
+_ORDERED = ("record", "mask_out")       # outputs keep their order among themselves
+
+
+def _regs(vals) -> set:
+    return {v for v in vals if isinstance(v, tuple) and v and v[0] in ("v", "x", "acc")}
+
+
+def schedule(ins: list) -> list:
+    """``ins`` reordered so that results are, where possible, not used by the next
+    instruction(s) before their latency has passed; see the module doc."""
+    n = len(ins)
+    preds = [dict() for _ in range(n)]          # predecessor -> latency to respect
+    writer, readers, mem, chains = {}, {}, {}, {}
+    for j, i in enumerate(ins):
+        reads, writes = _regs(i.srcs), _regs([i.dst] if i.dst is not None else [])
+        for r in reads:
+            if r in writer:
+                w = writer[r]
+                preds[j][w] = max(preds[j].get(w, 0), _LATENCY.get(ins[w].op, 2))
+        for r in writes:
+            for k in ([writer[r]] if r in writer else []) + readers.get(r, []):
+                preds[j].setdefault(k, 0)
+        ref = i.attrs.get("mem")
+        if ref is not None:
+            store = i.op in ("vstore", "sw")
+            for k, k_store in mem.get(ref, []):
+                if store or k_store:
+                    preds[j].setdefault(k, 0)
+            mem.setdefault(ref, []).append((j, store))
+        chain = "rs" if i.attrs.get("round") == 2 or i.op == "vrng" else \
+            "out" if i.op in _ORDERED else None
+        if chain:
+            if chain in chains:
+                preds[j].setdefault(chains[chain], 0)
+            chains[chain] = j
+        preds[j].pop(j, None)
+        for r in reads:
+            readers.setdefault(r, []).append(j)
+        for r in writes:
+            writer[r] = j
+            readers[r] = []
+    succs = [[] for _ in range(n)]
+    for j in range(n):
+        for k in preds[j]:
+            succs[k].append(j)
+    prio = [0] * n                              # longest latency path to the end
+    for j in range(n - 1, -1, -1):
+        own = _LATENCY.get(ins[j].op, 2)
+        prio[j] = max([own] + [preds[s][j] + prio[s] for s in succs[j]])
+    issue, order, cycle = {}, [], 0
+    left = set(range(n))
+    while left:
+        best = None
+        for j in sorted(left):
+            if any(k in left for k in preds[j]):
+                continue
+            t = max([cycle] + [issue[k] + lat for k, lat in preds[j].items()])
+            key = (t, -prio[j], j)
+            if best is None or key < best[0]:
+                best = (key, j)
+        (t, _, _), j = best
+        issue[j], cycle = t, t + 1
+        order.append(ins[j])
+        left.remove(j)
+    return order
