@@ -112,3 +112,27 @@ def test_rtl_matches_golden_model_on_32_lanes():
         ref, ref_state, got, state = both(image, x, rtl)
     assert_identical(ref, ref_state, got, state)
     assert ref.spikes("out").sum() > 0
+
+
+def test_digits_classifier_is_bit_identical_on_rtl_and_golden_model(rtl8):
+    """The bundled digits classifier, recording every population's spikes and ``v``: the
+    RTL gives the golden model's traces, readouts and compute cycles on held-out images."""
+    pytest.importorskip("sklearn")
+    from spikevec.sw.commands.demo import _recording_network
+    from spikevec.sw.compiler.classifiers import load_classifier
+    clf = load_classifier("digits")
+    spikes, labels = clf.test_set(4)
+    image = clf.compile(rtl8.config, net=_recording_network(clf))
+    with open_device("iss", image.config) as dev:
+        dev.load(image)
+        ref = dev.run(spikes)
+    rtl8.load(image)
+    got = rtl8.run(spikes)
+    spiking = [k for k in ref.traces if k[1] == "spikes"]
+    assert set(got.traces) == set(ref.traces) and spiking
+    for k in ref.traces:
+        np.testing.assert_array_equal(got.traces[k], ref.traces[k], err_msg=str(k))
+    for k in ref.readouts:
+        np.testing.assert_array_equal(got.readouts[k], ref.readouts[k], err_msg=k)
+    assert all(ref.traces[k].sum() > 0 for k in spiking), "silent layers would prove little"
+    assert got.compute_cycles == ref.compute_cycles
