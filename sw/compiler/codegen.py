@@ -54,7 +54,6 @@ from .codegen_prop import (alloc_fused_rows, alloc_weights, emit_group, emit_lis
                            emit_mask_propagation)
 from .lower import lower_population
 from .model import SpikeInput
-from .regalloc import allocate, pressure, schedule
 
 __all__ = ["CodeGen", "MAX_GROUP"]
 
@@ -94,7 +93,7 @@ class CodeGen:
         self.resident = (self.total_acc <= RESIDENT_MAX
                          and all(c * unit <= 127 * unit for c in out_chunks))
         self.fused, self.tails, self.near_tails = {}, [], near_tails
-        self.spike_reg = {}     # population -> register holding its spike ring slot
+        self.spike_reg = {}     # population -> (register, offset) of its spike ring slot
         self.outlines = []      # emitters of out-of-line blocks (placed with the tails)
         self.mask_regs = {}     # population -> registers holding its mask words (resident)
         self.pins = []          # resident: constants kept in v0.. for the whole run
@@ -139,10 +138,11 @@ class CodeGen:
             if init is not None:
                 self.acc_init[p.name] = init
             self._alloc_block(p, low, rmax)
+        from .codegen_update import global_pins, regplan
         self.spill_vectors = 0
-        self.pins = self._global_pins()
-        self.alloc_plan = {p.name: self._regplan(p) for p in self.pops}
-        self.init_plan = {p.name: self._regplan(p, self.acc_init[p.name])
+        self.pins = global_pins(self)
+        self.alloc_plan = {p.name: regplan(self, p) for p in self.pops}
+        self.init_plan = {p.name: regplan(self, p, self.acc_init[p.name])
                           for p in self.pops if p.name in self.acc_init}
         mm.alloc("vspill", "vmem", (max(1, self.spill_vectors), L), "int16", align=self.vb,
                  role="vector spill area")
@@ -177,52 +177,6 @@ class CodeGen:
             first = 32 - self.total_acc
             return first + sum(self.C[p.name] for p in self.pops[:self.pops.index(pop)]) + c
         return 32 - G + (c - g0)
-
-    def _global_pins(self) -> list:
-        """Resident path: the distinct update constants of every population, kept in
-        ``v0 ..`` for the whole run (loaded once before ``__step``), when they fit
-        beside four interleaved copies of each update (else, [] and each update loads
-        its own constants every step)."""
-        if not self.resident:
-            return []
-        pins = []
-        for p in self.pops:
-            for c in self.lowered[p.name].consts:
-                if c not in pins:
-                    pins.append(c)
-        avail = 32 - self.total_acc - len(pins)
-        for p in self.pops:
-            pv, _ = pressure(self.lowered[p.name].ins)
-            if min(4, self.C[p.name]) * pv > avail:
-                return []
-        return pins
-
-    def _regplan(self, p, low=None):
-        low, C = low or self.lowered[p.name], self.C[p.name]
-        G = C if self.resident else min(C, MAX_GROUP)
-        avail = 32 - (self.total_acc if self.resident else G)
-        pv, px = pressure(low.ins)
-        nk = len(low.consts)
-        if self.pins and low is self.lowered[p.name]:
-            npin = len(self.pins)
-            K = next(k for k in (4, 2, 1) if k * pv + npin <= avail and k <= G)
-            nv, nx = (avail - npin) // K, len(XPOOL) // K
-            al = allocate(low.ins, low.consts, {("k", i) for i in range(nk)}, nv, nx)
-            if K == 1:      # nothing to interleave with: schedule the chunk's own code
-                al2 = allocate(schedule(low.ins), low.consts, {("k", i) for i in range(nk)},
-                               nv, nx)
-                if (al2.v_spills, al2.x_spills) <= (al.v_spills, al.x_spills):
-                    al = al2
-            self.spill_vectors = max(self.spill_vectors, K * al.v_spills)
-            return dict(G=G, K=K, npin=npin, nv=nv, nx=nx, alloc=al, pressure=(pv, px),
-                        pins=[self.pins.index(c) for c in low.consts])
-        K = next((k for k in (4, 2, 1) if k * pv + nk <= avail and k <= G), 1)
-        npin = nk if K * pv + nk <= avail else max(0, min(nk, avail - max(pv, 3)))
-        nv = (avail - npin) // K
-        nx = len(XPOOL) // K
-        al = allocate(low.ins, low.consts, {("k", i) for i in range(npin)}, nv, nx)
-        self.spill_vectors = max(self.spill_vectors, K * al.v_spills)
-        return dict(G=G, K=K, npin=npin, nv=nv, nx=nx, alloc=al, pressure=(pv, px))
 
     def _alloc_rings(self):
         mm, L = self.mm, self.L
@@ -285,8 +239,9 @@ class CodeGen:
                 b.vlui(vd=i, imm=c)
         b.label("__step")               # entry (and resume) point: s1 = n_steps
         b.lw(rd="s1", rs1="zero", imm=0)
+        b.li("t1", self.R)
         b.bgeu(rs1="s0", rs2="s1", off="__done")
-        b.label("__step_body")          # the loop comes back here with s1 loaded
+        b.label("__step_body")          # the loop comes back here: s1 loaded, t1 = R
         waits = []
         # the first input's record address (in_rptr) is loaded into a6 with the fast
         # checks when its spikes take the unrolled path (codegen_prop); waits keep a6
@@ -300,7 +255,6 @@ class CodeGen:
         b.lw(rd="t3", rs1="zero", imm=4 * HEADER.index("out_consumed"))
         if self.rptr:
             b.lw(rd=self.rptr, rs1="zero", imm=mm[f"in_ctl.{first.name}"].address + 4)
-        b.li("t1", self.R)
         for i, s in enumerate(self.inputs):     # fast checks; spin loops out of line
             ctl = mm[f"in_ctl.{s.name}"].address
             if i:
@@ -343,8 +297,8 @@ class CodeGen:
         b.lw(rd="s1", rs1="zero", imm=0)
         b.sw(rs2="s0", rs1="zero", imm=4)
         b.addi(rd="s2", rs1="s2", imm=1)
-        b.li("t0", self.R)
-        b.beq(rs1="s2", rs2="t0", off="__slot_wrap")    # rare: out of line
+        b.li("t1", self.R)
+        b.beq(rs1="s2", rs2="t1", off="__slot_wrap")    # rare: out of line
         b.label("__slot_ok")
         b.bltu(rs1="s0", rs2="s1", off="__step_body")
         b.jal(rd="zero", off="__done")

@@ -18,10 +18,11 @@ cleared) to the population's spike buffer and, if recorded, to its output ring s
 """
 from __future__ import annotations
 
-from .codegen import CHUNKREGS, RINGREGS, XPOOL
+from .codegen import CHUNKREGS, MAX_GROUP, RINGREGS, XPOOL
 from .expr import CompileError
+from .regalloc import allocate, pressure, schedule
 
-__all__ = ["emit_update"]
+__all__ = ["emit_update", "global_pins", "regplan"]
 
 
 def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
@@ -50,15 +51,18 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         arr = cg.mm[name]
         stride = arr.nbytes // cg.R
         extra = g0 * vb if arr.space == "vmem" else 0
-        reg = RINGREGS[j]
-        b.li("t0", arr.address + extra)
+        reg, start = RINGREGS[j], arr.address + extra
+        near = start + stride <= 2047       # the start fits the stores' offsets
+        if not near:
+            b.li("t0", start)
         if stride & (stride - 1) == 0:
             b.slli(rd=reg, rs1="s2", shamt=stride.bit_length() - 1)
         else:
             b.li(reg, stride)
             b.mul(rd=reg, rs1="s2", rs2=reg)
-        b.add(rd=reg, rs1=reg, rs2="t0")
-        ring[name] = reg
+        if not near:
+            b.add(rd=reg, rs1=reg, rs2="t0")
+        ring[name] = (reg, start if near else 0)    # slot address = reg + offset
     # resident path with recorded spikes: the ring slot is the spike buffer
     ring_only = cg.resident and spk_rec
     if ring_only:
@@ -142,7 +146,8 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         elif op == "vmv":
             b.emit("vmv", vd=V(d), vs=V(s[0]))
         elif op == "record":
-            b.vstore(vs2=V(s[0]), rs1=ring[f"out.{p.name}.{a['var']}"], imm=(c - g0) * vb)
+            reg, start = ring[f"out.{p.name}.{a['var']}"]
+            b.vstore(vs2=V(s[0]), rs1=reg, imm=start + (c - g0) * vb)
         elif op == "mask_out":
             mask_out(X(s[0]), c)
         else:
@@ -168,7 +173,8 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
             if not ring_only:
                 b.sw(rs2=src, rs1="a5", imm=4 * word)
             if spk_rec:
-                b.sw(rs2=src, rs1=ring[f"out.{p.name}.spikes"], imm=4 * word)
+                reg, start = ring[f"out.{p.name}.spikes"]
+                b.sw(rs2=src, rs1=reg, imm=start + 4 * word)
 
     bias = 0 if blk <= 2048 else 2048           # pointer into the block's middle
     if blk > 4096:
@@ -222,3 +228,54 @@ def _mask_registers(cg, p, al, streams, one_base, ring_only):
     regs = free[:cg.C[p.name]]
     cg.mask_regs[p.name] = regs
     return slot, first, end, regs
+
+
+def global_pins(cg) -> list:
+    """Resident path: the distinct update constants of every population, kept in
+    ``v0 ..`` for the whole run (loaded once before ``__step``), when they fit
+    beside four interleaved copies of each update (else, [] and each update loads
+    its own constants every step)."""
+    if not cg.resident:
+        return []
+    pins = []
+    for p in cg.pops:
+        for c in cg.lowered[p.name].consts:
+            if c not in pins:
+                pins.append(c)
+    avail = 32 - cg.total_acc - len(pins)
+    for p in cg.pops:
+        pv, _ = pressure(cg.lowered[p.name].ins)
+        if min(4, cg.C[p.name]) * max(pv, 3) > avail:
+            return []
+    return pins
+
+
+def regplan(cg, p, low=None) -> dict:
+    """The register plan of ``p``'s update (of its pre-decay init code when ``low`` is
+    given): group size ``G``, interleaved copies ``K``, pinned constants, vector and
+    scalar slots per copy and the allocated IR (see the module doc)."""
+    low, C = low or cg.lowered[p.name], cg.C[p.name]
+    G = C if cg.resident else min(C, MAX_GROUP)
+    avail = 32 - (cg.total_acc if cg.resident else G)
+    pv, px = pressure(low.ins)
+    nk = len(low.consts)
+    if cg.pins and low is cg.lowered[p.name]:
+        npin = len(cg.pins)
+        K = next(k for k in (4, 2, 1) if k * max(pv, 3) + npin <= avail and k <= G)
+        nv, nx = (avail - npin) // K, len(XPOOL) // K
+        al = allocate(low.ins, low.consts, {("k", i) for i in range(nk)}, nv, nx)
+        if K == 1:      # nothing to interleave with: schedule the chunk's own code
+            al2 = allocate(schedule(low.ins), low.consts, {("k", i) for i in range(nk)},
+                           nv, nx)
+            if (al2.v_spills, al2.x_spills) <= (al.v_spills, al.x_spills):
+                al = al2
+        cg.spill_vectors = max(cg.spill_vectors, K * al.v_spills)
+        return dict(G=G, K=K, npin=npin, nv=nv, nx=nx, alloc=al, pressure=(pv, px),
+                    pins=[cg.pins.index(c) for c in low.consts])
+    K = next((k for k in (4, 2, 1) if k * pv + nk <= avail and k <= G), 1)
+    npin = nk if K * pv + nk <= avail else max(0, min(nk, avail - max(pv, 3)))
+    nv = (avail - npin) // K
+    nx = len(XPOOL) // K
+    al = allocate(low.ins, low.consts, {("k", i) for i in range(npin)}, nv, nx)
+    cg.spill_vectors = max(cg.spill_vectors, K * al.v_spills)
+    return dict(G=G, K=K, npin=npin, nv=nv, nx=nx, alloc=al, pressure=(pv, px))
