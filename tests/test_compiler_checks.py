@@ -308,6 +308,60 @@ def test_group_path_equals_resident_path(monkeypatch, preset):
     np.testing.assert_array_equal(a.readouts["y"], b.readouts["y"])
 
 
+def test_unrolled_input_and_register_masks_equal_group_path(monkeypatch):
+    """The resident path's unrolled input blocks (batches of more than 32 spikes, input
+    and output ring wraps), its mask words kept in registers and its zero-spike skip
+    compute what the group path's loops compute (nearest rounding: identical bits)."""
+    from spikevec.sw.compiler import codegen
+    rng = np.random.default_rng(9)
+    net = Network()
+    net.spike_input("in", 300)
+    hid = net.population("hid", 256, lif(), tau_mem=10.0)
+    out = net.population("out", 10, li(), tau_mem=5.0)
+    net.project("in", hid, rng.normal(0.05, 0.1, (300, 256)))
+    net.project(hid, hid, rng.normal(0.0, 0.1, (256, 256)))
+    net.project(hid, out, rng.normal(0.0, 0.3, (256, 10)))
+    net.record(hid, "spikes")
+    net.readout("y", out, "v", mode="max")
+    rate = np.where(np.arange(90) % 30 < 10, 0.15, 0.01)[:, None]   # bursts and lulls
+    x = (rng.random((90, 300)) < rate).astype(np.uint8)
+    kw = dict(calibrate=x, rounding="nearest", ring_steps=7, input_ring_bytes=400)
+    resident = compile_network(net, **kw)
+    monkeypatch.setattr(codegen, "RESIDENT_MAX", 0)
+    grouped = compile_network(net, **kw)
+    assert "__in_in_more" in resident.program.symbols
+    assert "__phase_group_hid_0" in grouped.program.symbols
+    a, b = run_iss(resident, x), run_iss(grouped, x)
+    counts = a.spikes("hid").sum(axis=1)
+    assert x.sum(axis=1).max() > 32 and counts.max() > 8 and (counts == 0).any()
+    np.testing.assert_array_equal(a.spikes("hid"), b.spikes("hid"))
+    np.testing.assert_array_equal(a.readouts["y"], b.readouts["y"])
+    assert a.cycles_per_step < b.cycles_per_step
+
+
+def test_schedule_hoists_loads_and_keeps_every_order():
+    """regalloc.schedule: the running-maximum load moves to the front, and every read
+    still follows its write, every overwrite follows the reads of the old value, the
+    store of a memory row follows its load, stochastic roundings keep their order."""
+    from spikevec.sw.compiler.lower import Ins
+    from spikevec.sw.compiler.regalloc import schedule
+    acc, k = ("acc",), ("k", 0)
+    ins = [Ins("vstore", None, (acc,), {"mem": ("state", "v")}),
+           Ins("vload", ("v", 1), (), {"mem": ("rmax", "y")}),
+           Ins("vmax", ("v", 2), (("v", 1), acc)),
+           Ins("vstore", None, (("v", 2),), {"mem": ("rmax", "y")}),
+           Ins("vmul", ("v", 3), (acc, k), {"shift": 15, "round": 1, "sat": 1}),
+           Ins("vsrai", ("v", 4), (("v", 3),), {"shamt": 4, "round": 2}),
+           Ins("vsrai", ("v", 5), (("v", 3),), {"shamt": 3, "round": 2}),
+           Ins("vsub", acc, (("v", 4), ("v", 5)), {"sat": 1})]
+    out = schedule(ins)
+    assert sorted(map(id, out)) == sorted(map(id, ins)) and out[0] is ins[1]
+    pos = {id(i): n for n, i in enumerate(out)}
+    for a, b in [(1, 2), (2, 3), (1, 3), (4, 5), (4, 6), (5, 6), (5, 7), (6, 7), (0, 7),
+                 (2, 7), (4, 7)]:
+        assert pos[id(ins[a])] < pos[id(ins[b])], (a, b)
+
+
 def test_fast_decay_option_from_the_command_line(tmp_path):
     rng = np.random.default_rng(12)
     net = Network()

@@ -176,30 +176,27 @@ def _emit_list_unrolled(cg, src) -> bool:
         b.li("t6", rowb)
     if addr:
         b.li("a7", addr)
-    end = b.here() + 4 * (1 + 1 + 9 + 5) + M * bs   # the blocks' end if li is one word
+    end = b.here() + 4 * (1 + 1 + 12) + M * bs  # the blocks' end if li is one word
     b.li("tp", end if -2048 <= end < 2048 else lab + "_blocks_end")
     b.blt(rs1="t2", rs2="zero", off=f"__rec_wrap_{src.name}")  # count -1: rare wrap
     b.label(f"__rec_ok_{src.name}")
     b.sw(rs2=rec, rs1="zero", imm=ctl + 8)      # in_cur
     b.slli(rd="t3", rs1="t2", shamt=1)
     b.lhu(rd="t0", rs1=rec, imm=4)              # first index
-    b.addi(rd="a6", rs1=rec, imm=4)             # a6: the batch's first index
-    b.add(rd="t3", rs1="t3", rs2="a6")          # t3: end of the indices
-    b.addi(rd="t1", rs1="t3", imm=3)
-    b.andi(rd="t1", rs1="t1", imm=-4)
-    b.sw(rs2="t1", rs1="zero", imm=ctl + 4)     # next record, 4-byte aligned
-    b.emit("minu", rd="t2", rs1="t2", rs2="ra")  # batch size
-    b.label(lab + "_dispatch")                  # t2 = batch, a6 = its first index
-    b.mul(rd="t1", rs1="t2", rs2="t5")
-    b.slli(rd="t2", rs1="t2", shamt=1)
-    b.add(rd="a6", rs1="a6", rs2="t2")          # a6: the batch's end
+    b.addi(rd="a6", rs1=rec, imm=4)             # a6: the first index (<= t3)
+    b.mul(rd="t1", rs1="t2", rs2="t5")          # -count * block bytes
+    b.add(rd="t3", rs1="t3", rs2="a6")          # t3: end of the indices = the batch's end
+    b.addi(rd="t4", rs1="t3", imm=3)
+    b.andi(rd="t4", rs1="t4", imm=-4)
+    b.sw(rs2="t4", rs1="zero", imm=ctl + 4)     # next record, 4-byte aligned
     b.add(rd="t1", rs1="t1", rs2="tp")
-    b.jalr(rd="zero", rs1="t1", imm=0)          # into block t2 (counted from the end)
+    b.bltu(rs1="ra", rs2="t2", off=lab + "_big")    # rare: more than M spikes
+    b.jalr(rd="zero", rs1="t1", imm=0)          # into block `count` (counted from the end)
     b.label(lab + "_blocks")
     start = b.here()
-    for j in range(M, 0, -1):
+    for j in range(M, 0, -1):                   # the batch's end in t3
         _row_address(b, "t1", "t0", rowb, "t6")
-        b.lhu(rd="t0", rs1="a6", imm=-2 * (j - 1))  # the next index (past the end: unused)
+        b.lhu(rd="t0", rs1="t3", imm=-2 * (j - 1))  # the next index (past the end: unused)
         if addr:
             b.add(rd="t1", rs1="t1", rs2="a7")
         _vlaccs(cg, accs, "t1")
@@ -208,17 +205,25 @@ def _emit_list_unrolled(cg, src) -> bool:
     if -2048 <= end < 2048 and b.here() != end:
         raise AssertionError("unrolled input blocks end at an unexpected address")
     b.label(lab + "_blocks_end")
-    b.bltu(rs1="a6", rs2="t3", off=lab + "_more")   # rare: more than M spikes
+    b.bltu(rs1="t3", rs2="a6", off=lab + "_more")   # rare: a6 = the final end then
     b.label(lab + "_end")
     cg.stats["loop_instructions"] += bs // 4
     cg.stats["per_spike"][f"{src.name}*"] = bs // 4
 
     def more():
-        b.label(lab + "_more")                  # a6 = the next batch's first index
-        b.sub(rd="t2", rs1="t3", rs2="a6")
+        b.label(lab + "_big")                   # a6 = the first index, t3 = the end
+        b.mv(rd="t1", rs="a6")
+        b.mv(rd="a6", rs="t3")
+        b.mv(rd="t3", rs="t1")
+        b.label(lab + "_more")                  # t3 = the batch's first index (in t0)
+        b.sub(rd="t2", rs1="a6", rs2="t3")
         b.srli(rd="t2", rs1="t2", shamt=1)
-        b.emit("minu", rd="t2", rs1="t2", rs2="ra")
-        b.jal(rd="zero", off=lab + "_dispatch")
+        b.emit("minu", rd="t2", rs1="t2", rs2="ra")     # batch size
+        b.mul(rd="t1", rs1="t2", rs2="t5")
+        b.slli(rd="t2", rs1="t2", shamt=1)
+        b.add(rd="t3", rs1="t3", rs2="t2")      # the batch's end
+        b.add(rd="t1", rs1="t1", rs2="tp")
+        b.jalr(rd="zero", rs1="t1", imm=0)
     cg.outlines.append(more)
     return True
 
