@@ -97,6 +97,8 @@ class CodeGen:
         self.outlines = []      # emitters of out-of-line blocks (placed with the tails)
         self.mask_regs = {}     # population -> registers holding its mask words (resident)
         self.pins = []          # resident: constants kept in v0.. for the whole run
+        self.prop_regs = {}     # population -> registers holding its row base and step
+        self.a0 = None          # the known value of a0 (chunk pointer) where code is emitted
 
     # ---- layout --------------------------------------------------------------------------
     def layout(self):
@@ -237,6 +239,14 @@ class CodeGen:
                 self._reset_accs(p)
             for i, c in enumerate(self.pins):
                 b.vlui(vd=i, imm=c)
+            self._long_constants()
+            # a0 at the top of every step = its value after the last update
+            last = self.pops[-1]
+            rp, (base, blk, _) = self.alloc_plan[last.name], self.blocks[last.name]
+            start = (self.C[last.name] - 1) // rp["K"] * rp["K"]
+            a0_loop = base + start * blk + (0 if rp["K"] * blk <= 2048 or blk <= 2048 else 2048)
+            b.li("a0", a0_loop)
+            self.a0 = a0_loop
         b.label("__step")               # entry (and resume) point: s1 = n_steps
         b.lw(rd="s1", rs1="zero", imm=0)
         b.li("t1", self.R)
@@ -293,6 +303,8 @@ class CodeGen:
                 for g in range(0, self.C[p.name], self.alloc_plan[p.name]["G"]):
                     emit_group(self, p, g)
         b.label("__phase_step")
+        if self.resident and self.a0 != a0_loop:
+            b.li("a0", a0_loop)
         b.addi(rd="s0", rs1="s0", imm=1)
         b.lw(rd="s1", rs1="zero", imm=0)
         b.sw(rs2="s0", rs1="zero", imm=4)
@@ -306,6 +318,22 @@ class CodeGen:
         if not self.near_tails:
             self._tails(waits)
         return b.build()
+
+    def _long_constants(self):
+        """Resident path without spills: the spill base registers (gp, sp) are free, so
+        they keep the fused-row base and row step of the population with the most mask
+        words for the whole run (``self.prop_regs``; see codegen_prop)."""
+        plans = list(self.alloc_plan.values()) + list(self.init_plan.values())
+        if any(rp["alloc"].v_spills or rp["alloc"].x_spills for rp in plans):
+            return
+        pops = [p for p in self.pops if p.name in self.fused        # a fixed base:
+                and (self.fused[p.name][3] or self.W[p.name] == 1)]  # interleaved rows
+        if pops:
+            p = max(pops, key=lambda q: self.W[q.name])
+            addr, rowb, _, inter = self.fused[p.name]
+            self.b.li("gp", addr)
+            self.b.li("sp", rowb * (inter or 1))
+            self.prop_regs[p.name] = ("gp", "sp")
 
     def _tails(self, waits):
         """``__done``, the wait loops, the ring-wrap blocks, out of the step's path."""

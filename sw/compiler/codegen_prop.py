@@ -251,13 +251,17 @@ def emit_mask_propagation(cg, pop) -> None:
         b.addi(rd="t4", rs1=reg, imm=start)
     else:
         b.li("t4", cg.mm[f"spikes.{pop.name}"].address)
-    b.li("t5", addr)
-    if step & (step - 1):
-        b.li("t6", step)
+    base, sreg = cg.prop_regs.get(pop.name, ("t5", "t6"))
+    if base == "t5":
+        b.li("t5", addr)
+        if step & (step - 1):
+            b.li("t6", step)
     if W > 1 and not inter:
         b.li("a6", 32 * rowb)
     if not regs:
         regs = PRELOAD_REGS[:W] if W <= len(PRELOAD_REGS) else None
+        if regs and "a0" in regs:
+            cg.a0 = None
         for k, r in enumerate(regs or ()):
             b.lw(rd=r, rs1="t4", imm=4 * k)
     n = 0
@@ -269,7 +273,7 @@ def emit_mask_propagation(cg, pop) -> None:
         if not regs:
             b.lw(rd=w, rs1="t4", imm=4 * k)
         if k and not inter:
-            b.add(rd="t5", rs1="t5", rs2="a6")
+            b.add(rd=base, rs1=base, rs2="a6")
         word_accs = [dict(a, off=a["off"] + k * rowb) for a in accs] if inter else accs
         b.beq(rs1=w, rs2="zero", off=f"{lab}_{k}_end")
         b.label(f"{lab}_{k}")                  # U spikes per iteration
@@ -277,9 +281,9 @@ def emit_mask_propagation(cg, pop) -> None:
         for u in range(U):
             b.ctz(rd="t0", rs1=w)
             b.addi(rd="t2", rs1=w, imm=-1)
-            _row_address(b, "t1", "t0", step, "t6")
+            _row_address(b, "t1", "t0", step, sreg)
             b.emit("and", rd=w, rs1=w, rs2="t2")
-            b.add(rd="t1", rs1="t1", rs2="t5")
+            b.add(rd="t1", rs1="t1", rs2=base)
             _vlaccs(cg, word_accs, "t1")
             if u < U - 1:
                 b.beq(rs1=w, rs2="zero", off=f"{lab}_{k}_end")

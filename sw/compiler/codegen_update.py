@@ -187,10 +187,16 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         if one_base and start > g0:
             b.addi(rd=CHUNKREGS[0], rs1=CHUNKREGS[0], imm=K * blk)
         elif one_base:
-            b.li(CHUNKREGS[0], base + start * blk)
+            target = base + start * blk
+            if cg.a0 is not None and -2048 <= target - cg.a0 < 2048:
+                if target != cg.a0:     # a0 still points into the previous block
+                    b.addi(rd=CHUNKREGS[0], rs1=CHUNKREGS[0], imm=target - cg.a0)
+            else:
+                b.li(CHUNKREGS[0], target)
         else:
             for k, c in enumerate(chunks):
                 b.li(CHUNKREGS[k], base + c * blk + bias)
+        cg.a0 = base + start * blk + (0 if one_base else bias)
         for at, ins in enumerate(al.ins):
             for k, c in enumerate(chunks):
                 emit(ins, k, c, at)
