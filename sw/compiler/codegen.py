@@ -37,10 +37,16 @@ cycles of a step to phases by the pc ranges between consecutive ``__phase_*`` la
                             waits); each adds the cycles it spent to header.wait_cycles
 
 Scalar registers: s0 t, s1 n_steps, s2 ring slot, sp vector spill base, gp scalar spill
-base; t0-t6, a6, a7 and the preloaded mask words (a0 .. ) during propagation; a0-a3
-chunk pointers, a4 mask word, a5 spike buffer, s3-s11 ring pointers during updates;
-t0-t6, a6, a7, ra, tp the update's mask registers. Vector registers: accumulators at
-the top (v(32-A) .. v31), pinned constants from v0, temporaries between.
+base (without spills, resident: the row step and base of the population with the most
+mask words, for the whole run); t1 = ring capacity and a6 = the first input's record
+address from the top of a step to the input phase; t0-t6, a6, a7, ra, tp and the
+preloaded mask words (a0 .. ) during propagation; a0-a3 chunk pointers (resident: a0
+carried from update to update and across steps), a4 mask word, a5 spike buffer, s3-s11
+ring pointers during updates; t0-t6, a6, a7, ra, tp the update's mask registers
+(resident, one chunk per word: each mask in its own register not used by the update,
+from ``vtlt`` to the propagation). Vector registers: accumulators at the top
+(v(32-A) .. v31), pinned constants from v0 (resident: every population's constants,
+loaded once before ``__step``, when they fit), temporaries between.
 """
 from __future__ import annotations
 
@@ -239,13 +245,11 @@ class CodeGen:
                 self._reset_accs(p)
             for i, c in enumerate(self.pins):
                 b.vlui(vd=i, imm=c)
-            self._long_constants()
-            # a0 at the top of every step = its value after the last update
-            last = self.pops[-1]
-            rp, (base, blk, _) = self.alloc_plan[last.name], self.blocks[last.name]
-            start = (self.C[last.name] - 1) // rp["K"] * rp["K"]
-            a0_loop = base + start * blk + (0 if rp["K"] * blk <= 2048 or blk <= 2048 else 2048)
-            b.li("a0", a0_loop)
+            from .codegen_update import chunk_pointer_after_step, long_constants
+            long_constants(self)
+            a0_loop = chunk_pointer_after_step(self)    # a0 at the top of every step
+            if a0_loop is not None:
+                b.li("a0", a0_loop)
             self.a0 = a0_loop
         b.label("__step")               # entry (and resume) point: s1 = n_steps
         b.lw(rd="s1", rs1="zero", imm=0)
@@ -303,7 +307,7 @@ class CodeGen:
                 for g in range(0, self.C[p.name], self.alloc_plan[p.name]["G"]):
                     emit_group(self, p, g)
         b.label("__phase_step")
-        if self.resident and self.a0 != a0_loop:
+        if self.resident and a0_loop is not None and self.a0 != a0_loop:
             b.li("a0", a0_loop)
         b.addi(rd="s0", rs1="s0", imm=1)
         b.lw(rd="s1", rs1="zero", imm=0)
@@ -318,22 +322,6 @@ class CodeGen:
         if not self.near_tails:
             self._tails(waits)
         return b.build()
-
-    def _long_constants(self):
-        """Resident path without spills: the spill base registers (gp, sp) are free, so
-        they keep the fused-row base and row step of the population with the most mask
-        words for the whole run (``self.prop_regs``; see codegen_prop)."""
-        plans = list(self.alloc_plan.values()) + list(self.init_plan.values())
-        if any(rp["alloc"].v_spills or rp["alloc"].x_spills for rp in plans):
-            return
-        pops = [p for p in self.pops if p.name in self.fused        # a fixed base:
-                and (self.fused[p.name][3] or self.W[p.name] == 1)]  # interleaved rows
-        if pops:
-            p = max(pops, key=lambda q: self.W[q.name])
-            addr, rowb, _, inter = self.fused[p.name]
-            self.b.li("gp", addr)
-            self.b.li("sp", rowb * (inter or 1))
-            self.prop_regs[p.name] = ("gp", "sp")
 
     def _tails(self, waits):
         """``__done``, the wait loops, the ring-wrap blocks, out of the step's path."""

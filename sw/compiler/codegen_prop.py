@@ -16,12 +16,17 @@ known, into every population it projects to:
 * the first spike input's matrix is placed at vector address 0, so with power-of-two
   rows the row address of input spike ``i`` is one ``slli``.
 
-Input spikes go two per loop iteration (``slli``/``mul`` and ``lhu`` per spike, one
-``addi``, a forward exit test between the two and the 2-cycle loop branch: 4 cycles of
-overhead per spike, 5 when the rows do not start at address 0). A population's spikes:
-``ctz``, ``addi``, ``mul``/``slli``, ``and``, ``add`` per spike, two spikes per
-iteration (about 6.5 cycles of overhead per spike). Mask words are loaded into
-registers up front and the word loop is unrolled; an empty word costs one taken branch.
+Input spikes: a computed jump (``jalr``, the cost of one mispredicted branch) into 32
+unrolled blocks, one per spike, counted from the end of the batch: ``slli``/``mul``,
+the ``lhu`` of the next index, (``add`` of the rows' base when it is not 0) and the
+vlaccs, so 2 cycles of overhead per spike and no loop branch; more than 32 spikes go
+in batches through an out-of-line block. (With ``near_tails``, the loop of two spikes
+per iteration: 4 cycles of overhead per spike.) A population's spikes: ``ctz``,
+``addi``, ``mul``/``slli``, ``and``, ``add`` per spike (scheduled so that no result is
+used before it is ready), up to four spikes per iteration. Mask words are in registers
+(left there by the update, or loaded up front) and the word loop is unrolled; an empty
+word costs one taken branch; with 4 or more words, one test of all words together
+skips the steps without spikes.
 A population's rows are **interleaved by mask word** (row ``j = 32k + b`` is physical
 row ``b*W + k``, ``W`` words) when the offsets reach, so word ``k``'s vlaccs differ only
 in their offsets and no per-word base update is needed.

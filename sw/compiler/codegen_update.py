@@ -1,18 +1,21 @@
 """Code generation of the neuron update of one group of chunks (see :mod:`.codegen`).
 
 The allocated chunk IR (:mod:`.regalloc`) is instantiated once per chunk. Chunks are
-processed in batches of ``K`` (chosen by :meth:`CodeGen._regplan` so that ``K`` copies of
-the IR fit the free vector registers): copy ``k`` of a batch gets its own temporaries,
-mask registers, chunk pointer and spill slots, and the ``K`` copies are interleaved
+processed in batches of ``K`` (chosen by :func:`regplan` so that ``K`` copies of the IR
+fit the free vector registers): copy ``k`` of a batch gets its own temporaries, mask
+registers, chunk pointer and spill slots, and the ``K`` copies are interleaved
 instruction by instruction. That is the scheduler: consecutive instructions belong to
-independent chunks, so a result (2 cycles for vector ALU ops and loads, 3 for vlacc) is
-ready by the time its user issues, and scalar mask work fills vector slots.
+independent chunks, so a result (2 cycles for vector ALU ops, 3 for loads) is ready by
+the time its user issues, and scalar mask work fills vector slots. With ``K`` = 1 the
+chunk's own IR is list-scheduled first (:func:`~.regalloc.schedule`).
 
 Register mapping of copy ``k``: IR slot ``("v", j)`` -> ``v[npin + k*nv + j]``,
-``("x", j)`` -> ``XPOOL[k*nx + j]``, pinned constant ``("k", i)`` -> ``v[i]`` (loaded
-by ``vlui`` once per group), ``("acc",)`` -> the chunk's accumulator. Memory references
-resolve against the chunk pointer (``a0`` .. ``a3``), the spill bases (``sp``, ``gp``)
-and the ring pointers (``s3`` ..). Spike masks are written as 32-bit words of 32
+``("x", j)`` -> ``XPOOL[k*nx + j]`` (a spike mask, resident path: a register of its
+chunk's own, see :func:`_mask_registers`), pinned constant ``("k", i)`` -> ``v[i]``
+(loaded by ``vlui`` once per group, or, resident, once per run: :func:`global_pins`),
+``("acc",)`` -> the chunk's accumulator. Memory references resolve against the chunk
+pointer (``a0`` .. ``a3``), the spill bases (``sp``, ``gp``) and the ring pointers
+(``s3`` .., with the ring's address in the offsets when it fits). Spike masks are written as 32-bit words of 32
 neurons (several chunks per word when lanes < 32; the last chunk's unused lanes are
 cleared) to the population's spike buffer and, if recorded, to its output ring slot.
 """
@@ -22,7 +25,8 @@ from .codegen import CHUNKREGS, MAX_GROUP, RINGREGS, XPOOL
 from .expr import CompileError
 from .regalloc import allocate, pressure, schedule
 
-__all__ = ["emit_update", "global_pins", "regplan"]
+__all__ = ["emit_update", "global_pins", "regplan", "long_constants",
+           "chunk_pointer_after_step"]
 
 
 def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
@@ -285,3 +289,32 @@ def regplan(cg, p, low=None) -> dict:
     al = allocate(low.ins, low.consts, {("k", i) for i in range(npin)}, nv, nx)
     cg.spill_vectors = max(cg.spill_vectors, K * al.v_spills)
     return dict(G=G, K=K, npin=npin, nv=nv, nx=nx, alloc=al, pressure=(pv, px))
+
+
+def long_constants(cg) -> None:
+    """Resident path without spills: the spill base registers (gp, sp) are free, so
+    they keep the fused-row base and row step of the population with the most mask
+    words for the whole run (``cg.prop_regs``; see codegen_prop)."""
+    plans = list(cg.alloc_plan.values()) + list(cg.init_plan.values())
+    if any(rp["alloc"].v_spills or rp["alloc"].x_spills for rp in plans):
+        return
+    pops = [p for p in cg.pops if p.name in cg.fused        # a fixed base:
+            and (cg.fused[p.name][3] or cg.W[p.name] == 1)]  # interleaved rows
+    if pops:
+        p = max(pops, key=lambda q: cg.W[q.name])
+        addr, rowb, _, inter = cg.fused[p.name]
+        cg.b.li("gp", addr)
+        cg.b.li("sp", rowb * (inter or 1))
+        cg.prop_regs[p.name] = ("gp", "sp")
+
+
+def chunk_pointer_after_step(cg) -> int | None:
+    """The value the chunk pointer a0 has after the last population's update (as
+    :func:`emit_update` leaves it), which the resident path keeps at the top of every
+    step so that the first update reaches its block with one ``addi``."""
+    if not cg.pops:
+        return None
+    last = cg.pops[-1]
+    rp, (base, blk, _) = cg.alloc_plan[last.name], cg.blocks[last.name]
+    start = (cg.C[last.name] - 1) // rp["K"] * rp["K"]
+    return base + start * blk + (0 if rp["K"] * blk <= 2048 or blk <= 2048 else 2048)
