@@ -23,6 +23,8 @@ Options:
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ...hw.config import CoreConfig, preset
@@ -68,16 +70,18 @@ def compile_network(net: Network, config: CoreConfig | str | None = None, format
                                "as a spike input instead.")
     ranges = node_ranges(net, calibrate)
     plan = plan_formats(net, ranges, formats, weights, margin, rounding, precise_decay)
-    cg = CodeGen(net, plan, config, ring_steps, input_ring_bytes, seed, weights)
+    args = (net, plan, config, ring_steps, input_ring_bytes, seed, weights)
     try:
-        try:
-            program = cg.generate()
-        except AsmError as e:       # a step body beyond branch reach: near wait blocks
-            if "out of range" not in str(e) or "has grown" in str(e):
-                raise
-            cg = CodeGen(net, plan, config, ring_steps, input_ring_bytes, seed, weights,
-                         near_tails=True)
-            program = cg.generate()
+        cg, program = _generate(args)
+        spare = _unused_registers(program) if cg.resident else []
+        if spare:       # second pass: registers the first left alone keep run constants
+            try:
+                cg2, program2 = _generate(args, spare, cg.near_tails)
+                # kept only if it names no register but the first's and the spare it took
+                if set(spare) - set(_unused_registers(program2)) <= set(cg2.spare_used):
+                    cg, program = cg2, program2
+            except AsmError:
+                pass
     except AsmError as e:
         if "has grown" not in str(e):
             raise CompileError(f"Internal code generator error (please report it): {e}") from None
@@ -88,6 +92,30 @@ def compile_network(net: Network, config: CoreConfig | str | None = None, format
     stats = _estimate(cg, program, ranges["__spikes__"])
     return Image(program, config, dict(cg.mm.arrays), io, plan.to_dict(), plan.report(),
                  stats, net.name)
+
+
+def _generate(args, spare=(), near=None):
+    """A :class:`CodeGen` and its program; a step body beyond branch reach is generated
+    again with the wait blocks near (``near_tails``), unless ``near`` fixes the choice
+    (a second pass makes the first pass's choices, so its registers stay unused)."""
+    cg = CodeGen(*args, near_tails=bool(near), spare=spare)
+    try:
+        return cg, cg.generate()
+    except AsmError as e:
+        if near is not None or "out of range" not in str(e) or "has grown" in str(e):
+            raise
+    cg = CodeGen(*args, near_tails=True, spare=spare)
+    return cg, cg.generate()
+
+
+def _unused_registers(program) -> list:
+    """The scalar registers no instruction of ``program`` names."""
+    from ..asm.disasm import disassemble
+    used = set(re.findall(r"\b(ra|sp|gp|tp|t[0-6]|s1[01]|s[0-9]|a[0-7])\b",
+                          disassemble(program)))
+    names = [f"a{i}" for i in range(1, 8)] + [f"s{i}" for i in range(3, 12)] + \
+        [f"t{i}" for i in range(7)] + ["ra", "tp"]
+    return [r for r in names if r not in used]
 
 
 def _io(cg, net) -> dict:

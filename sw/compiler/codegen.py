@@ -36,17 +36,16 @@ cycles of a step to phases by the pc ranges between consecutive ``__phase_*`` la
                             out-of-line wait loops (the pc stays inside while the core
                             waits); each adds the cycles it spent to header.wait_cycles
 
-Scalar registers: s0 t, s1 n_steps, s2 ring slot, sp vector spill base, gp scalar spill
-base (without spills, resident: the row step and base of the population with the most
-mask words, for the whole run); t1 = ring capacity and a6 = the first input's record
-address from the top of a step to the input phase; t0-t6, a6, a7, ra, tp and the
-preloaded mask words (a0 .. ) during propagation; a0-a3 chunk pointers (resident: a0
-carried from update to update and across steps), a4 mask word, a5 spike buffer, s3-s11
-ring pointers during updates; t0-t6, a6, a7, ra, tp the update's mask registers
-(resident, one chunk per word: each mask in its own register not used by the update,
-from ``vtlt`` to the propagation). Vector registers: accumulators at the top
-(v(32-A) .. v31), pinned constants from v0 (resident: every population's constants,
-loaded once before ``__step``, when they fit), temporaries between.
+Scalar registers: s0 t, s1 n_steps, s2 ring slot, sp/gp vector/scalar spill bases (no
+spills, resident: a population's row step and base); t1 = ring capacity, a6 = the first
+input's record address (top of a step to the input phase); t0-t6, a6, a7, ra, tp and
+preloaded mask words (a0 ..) during propagation; a0-a3 chunk pointers (resident: a0
+carried across updates and steps), a4 mask word, a5 spike buffer, s3-s11 ring pointers
+during updates; t0-t6, a6, a7, ra, tp the update's masks (resident, one chunk per word:
+a register of each mask's own from ``vtlt`` to the propagation). Registers a first pass
+leaves unused hold run constants (:func:`~.codegen_update.assign_spare`). Vector
+registers: accumulators at the top (v(32-A) .. v31), pinned constants from v0
+(resident: every population's, loaded once before ``__step``), temporaries between.
 """
 from __future__ import annotations
 
@@ -75,7 +74,7 @@ class CodeGen:
     """Generate the program for ``net`` with formats ``plan`` on ``config``."""
 
     def __init__(self, net, plan, config, ring_steps=None, input_ring_bytes=None, seed=1,
-                 weight_bits=8, near_tails=False):
+                 weight_bits=8, near_tails=False, spare=()):
         self.net, self.plan, self.cfg = net, plan, config
         self.L, self.vb = config.lanes, config.vector_bytes
         self.bits, self.seed = weight_bits, seed
@@ -105,6 +104,8 @@ class CodeGen:
         self.pins = []          # resident: constants kept in v0.. for the whole run
         self.prop_regs = {}     # population -> registers holding its row base and step
         self.a0 = None          # the known value of a0 (chunk pointer) where code is emitted
+        self.spare, self.rreg, self.spare_used = list(spare), "t1", []  # (assign_spare)
+        self.ptr_regs, self.in_regs = {}, None      # run-long pointers, input constants
 
     # ---- layout --------------------------------------------------------------------------
     def layout(self):
@@ -245,21 +246,16 @@ class CodeGen:
                 self._reset_accs(p)
             for i, c in enumerate(self.pins):
                 b.vlui(vd=i, imm=c)
-            from .codegen_update import chunk_pointer_after_step, long_constants
-            long_constants(self)
-            a0_loop = chunk_pointer_after_step(self)    # a0 at the top of every step
-            if a0_loop is not None:
-                b.li("a0", a0_loop)
-            self.a0 = a0_loop
+            from .codegen_update import run_constants
+            a0_loop = self.a0 = run_constants(self)     # a0 at the top of every step
         b.label("__step")               # entry (and resume) point: s1 = n_steps
         b.lw(rd="s1", rs1="zero", imm=0)
-        b.li("t1", self.R)
+        b.li(self.rreg, self.R)
         b.bgeu(rs1="s0", rs2="s1", off="__done")
-        b.label("__step_body")          # the loop comes back here: s1 loaded, t1 = R
+        b.label("__step_body")          # the loop comes back here: s1 loaded, rreg = R
         waits = []
-        # the first input's record address (in_rptr) is loaded into a6 with the fast
-        # checks when its spikes take the unrolled path (codegen_prop); waits keep a6
-        first = self.inputs[0] if self.inputs else None
+        # the first input's in_rptr is loaded into a6 with the fast checks for the
+        first = self.inputs[0] if self.inputs else None     # unrolled path (codegen_prop)
         self.rptr = "a6" if (first is not None and self.resident and not self.near_tails
                              and first.name in self.fused) else None
         self.tails = [(f"__rec_wrap_{s.name}", f"__rec_ok_{s.name}", mm[f"in.{s.name}"].address,
@@ -280,7 +276,7 @@ class CodeGen:
             waits.append((f"__wait_input_{s.name}", f"__resume_input_{s.name}", ctl))
         if not self.inputs:
             b.sub(rd="t3", rs1="s0", rs2="t3")
-        b.bgeu(rs1="t3", rs2="t1", off="__wait_output")
+        b.bgeu(rs1="t3", rs2=self.rreg, off="__wait_output")
         b.label("__resume_output")
         waits.append(("__wait_output", "__resume_output", None))
         if self.near_tails:     # long step body: keep __done and the waits in branch reach
@@ -313,8 +309,9 @@ class CodeGen:
         b.lw(rd="s1", rs1="zero", imm=0)
         b.sw(rs2="s0", rs1="zero", imm=4)
         b.addi(rd="s2", rs1="s2", imm=1)
-        b.li("t1", self.R)
-        b.beq(rs1="s2", rs2="t1", off="__slot_wrap")    # rare: out of line
+        if self.rreg == "t1":
+            b.li("t1", self.R)
+        b.beq(rs1="s2", rs2=self.rreg, off="__slot_wrap")    # rare: out of line
         b.label("__slot_ok")
         b.bltu(rs1="s0", rs2="s1", off="__step_body")
         b.jal(rd="zero", off="__done")
@@ -352,7 +349,7 @@ class CodeGen:
         if ctl is None:
             b.lw(rd="t3", rs1="zero", imm=4 * HEADER.index("out_consumed"))
             b.sub(rd="t3", rs1="s0", rs2="t3")
-            b.bgeu(rs1="t3", rs2="t1", off=label + "_spin")
+            b.bgeu(rs1="t3", rs2=self.rreg, off=label + "_spin")
         else:
             b.lw(rd="t0", rs1="zero", imm=ctl)
             b.bgeu(rs1="s0", rs2="t0", off=label + "_spin")

@@ -16,27 +16,23 @@ known, into every population it projects to:
 * the first spike input's matrix is placed at vector address 0, so with power-of-two
   rows the row address of input spike ``i`` is one ``slli``.
 
-Input spikes: a computed jump (``jalr``, the cost of one mispredicted branch) into 32
-unrolled blocks, one per spike, counted from the end of the batch: ``slli``/``mul``,
-the ``lhu`` of the next index, (``add`` of the rows' base when it is not 0) and the
-vlaccs, so 2 cycles of overhead per spike and no loop branch; more than 32 spikes go
-in batches through an out-of-line block. (With ``near_tails``, the loop of two spikes
-per iteration: 4 cycles of overhead per spike.) A population's spikes: ``ctz``,
-``addi``, ``mul``/``slli``, ``and``, ``add`` per spike (scheduled so that no result is
-used before it is ready), up to four spikes per iteration. Mask words are in registers
-(left there by the update, or loaded up front) and the word loop is unrolled; an empty
-word costs one taken branch; with 4 or more words, one test of all words together
-skips the steps without spikes.
-A population's rows are **interleaved by mask word** (row ``j = 32k + b`` is physical
-row ``b*W + k``, ``W`` words) when the offsets reach, so word ``k``'s vlaccs differ only
-in their offsets and no per-word base update is needed.
+Input spikes: a computed jump (``jalr``, one mispredicted branch) into 32 unrolled
+blocks, one per spike, counted from the batch's end: ``slli``/``mul``, the ``lhu`` of
+the next index, (``add`` of a nonzero rows' base) and the vlaccs, so 2 cycles of
+overhead per spike; more than 32 spikes go in batches through an out-of-line block
+(``near_tails``: a loop of two spikes per iteration, 4 cycles per spike). A
+population's spikes: ``ctz``, ``addi``, ``mul``/``slli``, ``and``, ``add`` per spike, no
+result used before it is ready, up to four spikes per iteration. Mask words are in
+registers (left there by the update, or loaded up front), the word loop is unrolled, an
+empty word costs one taken branch, and from 4 words one test of all of them skips the
+steps without spikes. A population's rows are **interleaved by mask word** (row ``j =
+32k + b`` is physical row ``b*W + k``, ``W`` words) when the offsets reach, so word
+``k``'s vlaccs differ only in their offsets (no per-word base update).
 
 The group path of :mod:`.codegen` (one matrix per projection, scanned once per group
-of chunks) is at the end of this module.
-
-Each projection also gets an alias array ``weights.<projection>`` (address of its first
-column, ``stride`` = fused row bytes, ``interleave``) so
-:func:`~.build.effective_network` and the image describe the weights per projection.
+of chunks) is at the end of this module. Each projection also gets an alias array
+``weights.<projection>`` (address of its first column, ``stride`` = fused row bytes,
+``interleave``): :func:`~.build.effective_network` and the image see its weights.
 """
 from __future__ import annotations
 
@@ -47,6 +43,7 @@ from .model import SpikeInput
 __all__ = ["alloc_fused_rows", "emit_list_propagation", "emit_mask_propagation",
            "alloc_weights", "emit_group", "emit_group_propagation", "PRELOAD_REGS"]
 
+UNROLL = 32             # unrolled input blocks (spikes per computed jump)
 SKIP_WORDS = 4          # from this many mask words, test them all for zero first
 PRELOAD_REGS = ["a0", "a1", "a2", "a3", "a4", "a5", "a7", "ra", "tp", "s3", "s4", "s5",
                 "s6", "s7", "s8", "s9", "s10", "s11"]
@@ -160,6 +157,12 @@ def emit_list_propagation(cg, src) -> bool:
     return True
 
 
+def unrolled_block_bytes(cg, src) -> int:
+    """Bytes of one unrolled input block of ``src`` (see :func:`_emit_list_unrolled`)."""
+    addr, _, accs, _ = cg.fused[src.name]
+    return 4 * (2 + bool(addr) + len(accs))
+
+
 def _emit_list_unrolled(cg, src) -> bool:
     """The input record's spikes through a computed jump into ``M`` unrolled blocks
     (block ``j`` = the spike ``j`` indices before the end of the batch): per spike only
@@ -169,33 +172,35 @@ def _emit_list_unrolled(cg, src) -> bool:
     b, (addr, rowb, accs, _) = cg.b, cg.fused[src.name]
     lab = f"__in_{src.name}"
     ctl = cg.mm[f"in_ctl.{src.name}"].address
-    bs = 4 * (2 + bool(addr) + len(accs))       # bytes per block
-    M = 32
+    bs, M = unrolled_block_bytes(cg, src), UNROLL
+    regs = cg.in_regs if src is cg.inputs[0] else None  # run-long constants (spare)
+    Mr, bsr, endr = regs or ("ra", "t5", "tp")
     rec = "a6" if cg.rptr and src is cg.inputs[0] else "t1"   # record address (in_rptr)
     if rec == "t1":
         b.lw(rd="t1", rs1="zero", imm=ctl + 4)
     b.lw(rd="t2", rs1=rec, imm=0)               # spike count
-    b.li("ra", M)
-    b.li("t5", -bs)
+    b.label(f"__rec_ok_{src.name}")             # (after a wrap: rec = the ring's start)
     if rowb & (rowb - 1):
         b.li("t6", rowb)
     if addr:
         b.li("a7", addr)
-    end = b.here() + 4 * (1 + 1 + 12) + M * bs  # the blocks' end if li is one word
-    b.li("tp", end if -2048 <= end < 2048 else lab + "_blocks_end")
-    b.blt(rs1="t2", rs2="zero", off=f"__rec_wrap_{src.name}")  # count -1: rare wrap
-    b.label(f"__rec_ok_{src.name}")
+    end = b.here() + 4 * (3 + 13) + M * bs      # the blocks' end if li is one word
+    if not regs:
+        b.li(Mr, M)
+        b.li(bsr, -bs)
+        b.li(endr, end if -2048 <= end < 2048 else lab + "_blocks_end")
     b.sw(rs2=rec, rs1="zero", imm=ctl + 8)      # in_cur
-    b.slli(rd="t3", rs1="t2", shamt=1)
     b.lhu(rd="t0", rs1=rec, imm=4)              # first index
+    b.blt(rs1="t2", rs2="zero", off=f"__rec_wrap_{src.name}")  # count -1: rare wrap
+    b.slli(rd="t3", rs1="t2", shamt=1)
     b.addi(rd="a6", rs1=rec, imm=4)             # a6: the first index (<= t3)
-    b.mul(rd="t1", rs1="t2", rs2="t5")          # -count * block bytes
+    b.mul(rd="t1", rs1="t2", rs2=bsr)           # -count * block bytes
     b.add(rd="t3", rs1="t3", rs2="a6")          # t3: end of the indices = the batch's end
     b.addi(rd="t4", rs1="t3", imm=3)
     b.andi(rd="t4", rs1="t4", imm=-4)
     b.sw(rs2="t4", rs1="zero", imm=ctl + 4)     # next record, 4-byte aligned
-    b.add(rd="t1", rs1="t1", rs2="tp")
-    b.bltu(rs1="ra", rs2="t2", off=lab + "_big")    # rare: more than M spikes
+    b.add(rd="t1", rs1="t1", rs2=endr)
+    b.bltu(rs1=Mr, rs2="t2", off=lab + "_big")  # rare: more than M spikes
     b.jalr(rd="zero", rs1="t1", imm=0)          # into block `count` (counted from the end)
     b.label(lab + "_blocks")
     start = b.here()
@@ -207,7 +212,7 @@ def _emit_list_unrolled(cg, src) -> bool:
         _vlaccs(cg, accs, "t1")
     if b.here() != start + M * bs:
         raise AssertionError("unrolled input blocks have an unexpected size")
-    if -2048 <= end < 2048 and b.here() != end:
+    if not regs and -2048 <= end < 2048 and b.here() != end:
         raise AssertionError("unrolled input blocks end at an unexpected address")
     b.label(lab + "_blocks_end")
     b.bltu(rs1="t3", rs2="a6", off=lab + "_more")   # rare: a6 = the final end then
@@ -223,11 +228,11 @@ def _emit_list_unrolled(cg, src) -> bool:
         b.label(lab + "_more")                  # t3 = the batch's first index (in t0)
         b.sub(rd="t2", rs1="a6", rs2="t3")
         b.srli(rd="t2", rs1="t2", shamt=1)
-        b.emit("minu", rd="t2", rs1="t2", rs2="ra")     # batch size
-        b.mul(rd="t1", rs1="t2", rs2="t5")
+        b.emit("minu", rd="t2", rs1="t2", rs2=Mr)       # batch size
+        b.mul(rd="t1", rs1="t2", rs2=bsr)
         b.slli(rd="t2", rs1="t2", shamt=1)
         b.add(rd="t3", rs1="t3", rs2="t2")      # the batch's end
-        b.add(rd="t1", rs1="t1", rs2="tp")
+        b.add(rd="t1", rs1="t1", rs2=endr)
         b.jalr(rd="zero", rs1="t1", imm=0)
     cg.outlines.append(more)
     return True

@@ -25,8 +25,8 @@ from .codegen import CHUNKREGS, MAX_GROUP, RINGREGS, XPOOL
 from .expr import CompileError
 from .regalloc import allocate, pressure, schedule
 
-__all__ = ["emit_update", "global_pins", "regplan", "long_constants",
-           "chunk_pointer_after_step"]
+__all__ = ["emit_update", "global_pins", "regplan", "run_constants", "long_constants",
+           "chunk_pointer_after_step", "assign_spare"]
 
 
 def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
@@ -99,13 +99,16 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
             return masks[3][c]
         return XPOOL[k * nx + val[1]]
 
+    ptr = None if init else cg.ptr_regs.get(p.name)  # a run-long pointer to block g0
+    P, batch = ptr or CHUNKREGS[0], [0]
+
     def mem(ref, k):
         if ref[0] == "spill":
             return "sp", (k * spill_v + ref[1]) * vb
         if ref[0] == "xspill":
             return "gp", (k * spill_x + ref[1]) * 4
         if one_base:
-            return CHUNKREGS[0], k * blk + off[ref]
+            return P, (batch[0] + k) * blk + off[ref]
         return CHUNKREGS[k], off[ref] - bias
 
     def emit(ins, k, c, at):
@@ -188,7 +191,9 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
                            "or per-neuron parameters.")
     for start in range(g0, g0 + n, K):
         chunks = list(range(start, min(start + K, g0 + n)))
-        if one_base and start > g0:
+        if ptr:
+            batch[0] = start - g0
+        elif one_base and start > g0:
             b.addi(rd=CHUNKREGS[0], rs1=CHUNKREGS[0], imm=K * blk)
         elif one_base:
             target = base + start * blk
@@ -200,7 +205,8 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         else:
             for k, c in enumerate(chunks):
                 b.li(CHUNKREGS[k], base + c * blk + bias)
-        cg.a0 = base + start * blk + (0 if one_base else bias)
+        if not ptr:
+            cg.a0 = base + start * blk + (0 if one_base else bias)
         for at, ins in enumerate(al.ins):
             for k, c in enumerate(chunks):
                 emit(ins, k, c, at)
@@ -312,9 +318,48 @@ def chunk_pointer_after_step(cg) -> int | None:
     """The value the chunk pointer a0 has after the last population's update (as
     :func:`emit_update` leaves it), which the resident path keeps at the top of every
     step so that the first update reaches its block with one ``addi``."""
-    if not cg.pops:
+    if not cg.pops or len(cg.ptr_regs) == len(cg.pops):
         return None
     last = cg.pops[-1]
     rp, (base, blk, _) = cg.alloc_plan[last.name], cg.blocks[last.name]
     start = (cg.C[last.name] - 1) // rp["K"] * rp["K"]
     return base + start * blk + (0 if rp["K"] * blk <= 2048 or blk <= 2048 else 2048)
+
+
+def assign_spare(cg) -> None:
+    """Resident path, second pass of :mod:`.build`: registers the first pass never named
+    (``cg.spare``) keep values for the whole run, set here at ``__start``: the ring
+    capacity (``cg.rreg``), every population's chunk pointer when its whole block is in
+    reach of the offsets (``cg.ptr_regs``; no pointer arithmetic in the updates) and the
+    first input's unrolled-block constants (``cg.in_regs``, see codegen_prop)."""
+    from .codegen_prop import UNROLL, unrolled_block_bytes
+    spare, b = list(cg.spare), cg.b
+    if not (cg.resident and spare):
+        return
+    cg.rreg = spare.pop(0)
+    cg.spare_used.append(cg.rreg)
+    if len(spare) >= len(cg.pops) and all(cg.C[p.name] * cg.blocks[p.name][1] <= 2048
+                                          for p in cg.pops):
+        for p in cg.pops:
+            cg.ptr_regs[p.name] = spare.pop(0)
+            b.li(cg.ptr_regs[p.name], cg.blocks[p.name][0])
+        cg.spare_used += list(cg.ptr_regs.values())
+    src = cg.inputs[0] if cg.inputs else None
+    if src is not None and not cg.near_tails and src.name in cg.fused and len(spare) >= 3:
+        cg.in_regs = tuple(spare[:3])
+        cg.spare_used += spare[:3]
+        b.li(cg.in_regs[0], UNROLL)
+        b.li(cg.in_regs[1], -unrolled_block_bytes(cg, src))
+        b.li(cg.in_regs[2], f"__in_{src.name}_blocks_end")
+
+
+def run_constants(cg) -> int | None:
+    """Resident path, at ``__start``: the registers that keep values for the whole run
+    (:func:`long_constants`, :func:`assign_spare`) and a0 = the chunk pointer every step
+    starts with (:func:`chunk_pointer_after_step`), which is returned (None: unused)."""
+    long_constants(cg)
+    assign_spare(cg)
+    a0 = chunk_pointer_after_step(cg)
+    if a0 is not None:
+        cg.b.li("a0", a0)
+    return a0
