@@ -98,10 +98,8 @@ def _row_address(b, rd, idx, rowb, tmp_rowb):
 
 
 def _vlaccs(cg, accs, rs1):
-    op = "vlacc8" if cg.bits == 8 else "vlacc"
     for a in accs:
-        cg.b.emit(op, rs1=rs1, **a)
-    return len(accs)
+        cg.b.emit("vlacc8" if cg.bits == 8 else "vlacc", rs1=rs1, **a)
 
 
 def emit_list_propagation(cg, src) -> bool:
@@ -184,7 +182,7 @@ def _emit_list_unrolled(cg, src) -> bool:
         b.li("t6", rowb)
     if addr:
         b.li("a7", addr)
-    end = b.here() + 4 * (3 + 13) + M * bs      # the blocks' end if li is one word
+    end = b.here() + 4 * (15 + (rec != "a6")) + M * bs  # the blocks' end if li is 1 word
     if not regs:
         b.li(Mr, M)
         b.li(bsr, -bs)
@@ -193,10 +191,11 @@ def _emit_list_unrolled(cg, src) -> bool:
     b.lhu(rd="t0", rs1=rec, imm=4)              # first index
     b.blt(rs1="t2", rs2="zero", off=f"__rec_wrap_{src.name}")  # count -1: rare wrap
     b.slli(rd="t3", rs1="t2", shamt=1)
-    b.addi(rd="a6", rs1=rec, imm=4)             # a6: the first index (<= t3)
+    if rec != "a6":
+        b.mv(rd="a6", rs=rec)                   # a6: the record (<= t3)
+    b.add(rd="t3", rs1="t3", rs2="a6")          # t3: the indices' (= the batch's) end - 4
     b.mul(rd="t1", rs1="t2", rs2=bsr)           # -count * block bytes
-    b.add(rd="t3", rs1="t3", rs2="a6")          # t3: end of the indices = the batch's end
-    b.addi(rd="t4", rs1="t3", imm=3)
+    b.addi(rd="t4", rs1="t3", imm=7)
     b.andi(rd="t4", rs1="t4", imm=-4)
     b.sw(rs2="t4", rs1="zero", imm=ctl + 4)     # next record, 4-byte aligned
     b.add(rd="t1", rs1="t1", rs2=endr)
@@ -204,9 +203,9 @@ def _emit_list_unrolled(cg, src) -> bool:
     b.jalr(rd="zero", rs1="t1", imm=0)          # into block `count` (counted from the end)
     b.label(lab + "_blocks")
     start = b.here()
-    for j in range(M, 0, -1):                   # the batch's end in t3
+    for j in range(M, 0, -1):                   # the batch's end - 4 in t3
         _row_address(b, "t1", "t0", rowb, "t6")
-        b.lhu(rd="t0", rs1="t3", imm=-2 * (j - 1))  # the next index (past the end: unused)
+        b.lhu(rd="t0", rs1="t3", imm=4 - 2 * (j - 1))   # the next index (at the end: unused)
         if addr:
             b.add(rd="t1", rs1="t1", rs2="a7")
         _vlaccs(cg, accs, "t1")
@@ -215,17 +214,17 @@ def _emit_list_unrolled(cg, src) -> bool:
     if not regs and -2048 <= end < 2048 and b.here() != end:
         raise AssertionError("unrolled input blocks end at an unexpected address")
     b.label(lab + "_blocks_end")
-    b.bltu(rs1="t3", rs2="a6", off=lab + "_more")   # rare: a6 = the final end then
+    b.bltu(rs1="t3", rs2="a6", off=lab + "_more")   # rare: a6 = the final end - 4 then
     b.label(lab + "_end")
     cg.stats["loop_instructions"] += bs // 4
     cg.stats["per_spike"][f"{src.name}*"] = bs // 4
 
     def more():
-        b.label(lab + "_big")                   # a6 = the first index, t3 = the end
+        b.label(lab + "_big")                   # a6 = the record, t3 = the end - 4
         b.mv(rd="t1", rs="a6")
         b.mv(rd="a6", rs="t3")
         b.mv(rd="t3", rs="t1")
-        b.label(lab + "_more")                  # t3 = the batch's first index (in t0)
+        b.label(lab + "_more")                  # t3 + 4 = the batch's first index (in t0)
         b.sub(rd="t2", rs1="a6", rs2="t3")
         b.srli(rd="t2", rs1="t2", shamt=1)
         b.emit("minu", rd="t2", rs1="t2", rs2=Mr)       # batch size
