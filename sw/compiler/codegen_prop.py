@@ -216,7 +216,7 @@ def _emit_list_unrolled(cg, src) -> bool:
     b.label(lab + "_blocks_end")
     b.bltu(rs1="t3", rs2="a6", off=lab + "_more")   # rare: a6 = the final end - 4 then
     b.label(lab + "_end")
-    cg.stats["loop_instructions"] += bs // 4
+    cg.stats["loop_instructions"] += M * bs // 4
     cg.stats["per_spike"][f"{src.name}*"] = bs // 4
 
     def more():
