@@ -122,13 +122,16 @@ def test_core_fmax_picks_the_core_clock_and_explains_a_missing_one():
         core_fmax(report, 100.0)
 
 
-@pytest.mark.parametrize("name", ["ulx3s-25f", "icebreaker"])
-def test_small_design_builds_with_report(name, tmp_path):
+@pytest.mark.parametrize("name,router", [("ulx3s-25f", "router1"), ("icebreaker", "router1"),
+                                         ("ulx3s-25f", "router2")])
+def test_small_design_builds_with_report(name, router, tmp_path):
     b = board(name)
     messages = []
-    report = build_board(b, board_config(b), tmp_path, soc=Echo(),
+    report = build_board(b, board_config(b), tmp_path, soc=Echo(), router=router,
                          progress=messages.append)
     assert any("place and route" in m for m in messages)
+    log = (tmp_path / "top.tim").read_text()
+    assert ("Running router2" in log) == (router == "router2")
     assert report.timing_met and report.fmax_mhz > report.requested_mhz
     assert report.requested_mhz == b.clock_hz / 1e6
     totals = DEVICE_TOTALS[b.device]
@@ -140,6 +143,13 @@ def test_small_design_builds_with_report(name, tmp_path):
     assert (tmp_path / report.bitstream).stat().st_size > 10_000
     saved = json.loads((tmp_path / "report.spikevec.json").read_text())
     assert saved["fmax_mhz"] == report.fmax_mhz and saved["timing_met"] is True
+
+
+def test_unknown_router_is_explained(tmp_path):
+    b = board("ulx3s-25f")
+    with pytest.raises(ValueError, match="Unknown nextpnr router 'router3'; choose one"):
+        build_board(b, board_config(b), tmp_path, soc=Echo(), router="router3",
+                    progress=lambda message: None)
 
 
 def test_design_too_big_for_the_device_names_the_resource(tmp_path):
