@@ -159,9 +159,7 @@ def _estimate(cg, program, spikes: dict) -> dict:
     counted once, so stalls are ignored) + per-word mask scans + per-spike loop costs
     with the calibration run's mean spike counts."""
     sym = program.symbols
-    head = (sym["__resume_output"][1] - sym["__step"][1]) // 4
-    body = head + (sym["__step_end"][1] - sym["__phase_input"][1]) // 4 \
-        - cg.stats["loop_instructions"]
+    body = (sym["__limit"][1] - sym["__phase_input"][1]) // 4 - cg.stats["loop_instructions"]
     words = sum(6 * w for w in cg.stats["per_word"].values())
     terms = {}
     for key, cyc in cg.stats["per_spike"].items():

@@ -17,9 +17,10 @@ cycles of a step to phases by the pc ranges between consecutive ``__phase_*`` la
 
     __start                 generator seeds, t (s0) = 0, ring slot (s2) = 0; resident:
                             initial accumulators (bias, or E(state) + bias)
-    __step                  s1 = header.n_steps; if t >= s1: __done  (host entry point)
-    __step_body             the loop comes back here; fast checks of the input records
-                            and the output ring, each a not-taken forward branch
+    __step                  s1 = header.n_steps; if t >= s1: __done (host entry point);
+                            waits for input records and an output slot, then s1 = the
+                            step limit (:mod:`.codegen_step`)
+    __step_body             the loop comes back here while t < s1
     __phase_input           read each input's record (count + uint16 indices; count
                             0xFFFFFFFF = wrap); resident: propagate the input spikes
     __phase_record_<pop>    pinned constants, output-ring pointers (recording set-up)
@@ -30,22 +31,24 @@ cycles of a step to phases by the pc ranges between consecutive ``__phase_*`` la
     __phase_group_<pop>_<g> group path: accumulators, then propagation of every
                             projection into chunks g.. (record/update labels get _<g>)
     __phase_step            t += 1, header.steps_done = t, advance the ring slot, loop
+    __limit                 t reached the limit: __done at n_steps, else __wait_limit
     __step_end              end of the step code
     __done                  ecall; a host may raise n_steps and resume at __step
-    __wait_input_<src>, __wait_output
+    __wait_input_<src>, __wait_limit, __wait_output
                             out-of-line wait loops (the pc stays inside while the core
                             waits); each adds the cycles it spent to header.wait_cycles
 
-Scalar registers: s0 t, s1 n_steps, s2 ring slot, sp/gp vector/scalar spill bases (no
-spills, resident: a population's row step and base); t1 = ring capacity, a6 = the first
-input's record address (top of a step to the input phase); t0-t6, a6, a7, ra, tp and
+Scalar registers: s0 t, s1 the step limit, s2 ring slot, sp/gp vector/scalar spill bases
+(no spills, resident: a population's row step and base); t1 = ring capacity; t0-t6, a6, a7, ra, tp and
 preloaded mask words (a0 ..) during propagation; a0-a3 chunk pointers (resident: a0
 carried across updates and steps), a4 mask word, a5 spike buffer, s3-s11 ring pointers
 during updates; t0-t6, a6, a7, ra, tp the update's masks (resident, one chunk per word:
 a register of each mask's own from ``vtlt`` to the propagation). Registers a first pass
 leaves unused hold run constants (:func:`~.codegen_update.assign_spare`). Vector
-registers: accumulators at the top (v(32-A) .. v31), pinned constants from v0
-(resident: every population's, loaded once before ``__step``), temporaries between.
+registers: accumulators at the top (v(32-A) .. v31), resident: the running maxima of
+``max`` readouts right below them (loaded at ``__step``, stored at ``__done``) when
+they fit; pinned constants from v0 (resident: every population's, loaded once before
+``__step``), temporaries between.
 """
 from __future__ import annotations
 
@@ -55,8 +58,8 @@ from ..asm import ProgramBuilder
 from .expr import CompileError
 from .fixedpoint import fmt_name, quantise
 from .layout import HEADER, MAGIC, MemoryMap
-from .codegen_prop import (alloc_fused_rows, alloc_weights, emit_group, emit_list_propagation,
-                           emit_mask_propagation)
+from .codegen_prop import alloc_fused_rows, alloc_weights, emit_group, emit_mask_propagation
+from .codegen_step import emit_entry, emit_list_propagation, emit_step_end, read_record
 from .lower import lower_population
 from .model import SpikeInput
 
@@ -64,7 +67,6 @@ __all__ = ["CodeGen", "MAX_GROUP"]
 
 MAX_GROUP = 16
 RESIDENT_MAX = 16     # accumulator registers the resident path may keep for a whole run
-WAIT_OVERHEAD = 12    # wait cycles outside the rdcycle window: 3 (taken forward branch) + 9 (tail, jal)
 XPOOL = ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "a6", "a7", "ra", "tp"]
 RINGREGS = ["s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"]
 CHUNKREGS = ["a0", "a1", "a2", "a3"]
@@ -106,6 +108,7 @@ class CodeGen:
         self.a0 = None          # the known value of a0 (chunk pointer) where code is emitted
         self.spare, self.rreg, self.spare_used = list(spare), "t1", []  # (assign_spare)
         self.ptr_regs, self.in_regs = {}, None      # run-long pointers, input constants
+        self.xrec = None        # run-long register of the first input's in_rptr (codegen_step)
 
     # ---- layout --------------------------------------------------------------------------
     def layout(self):
@@ -138,11 +141,22 @@ class CodeGen:
             if r.mode == "mean" and r.var not in self.records[r.population.name]:
                 self.records[r.population.name].append(r.var)
         self.lowered, self.blocks, self.acc_init = {}, {}, {}
+        maxima = {p.name: [(r.name, r.var) for r in net.readouts.values()
+                           if r.population is p and r.mode == "max"] for p in self.pops}
+        n_rmx = sum(len(maxima[p.name]) * self.C[p.name] for p in self.pops)
+        # resident: running maxima in registers below the accumulators (codegen_step)
+        self.rmax_regs = {}
+        if self.resident and n_rmx and self.total_acc + n_rmx <= RESIDENT_MAX:
+            r = 32 - self.total_acc - n_rmx
+            for p in self.pops:
+                for name, _ in maxima[p.name]:
+                    for c in range(self.C[p.name]):
+                        self.rmax_regs[(p.name, name, c)], r = r, r + 1
         for p in self.pops:
-            rmax = [(r.name, r.var) for r in net.readouts.values()
-                    if r.population is p and r.mode == "max"]
+            rmax = maxima[p.name]
             low, init = lower_population(p, self.plan.pops[p.name], self.plan, net,
-                                         self.records[p.name], rmax, self.resident)
+                                         self.records[p.name], rmax, self.resident,
+                                         rmax_regs=bool(self.rmax_regs))
             self.lowered[p.name] = low
             if init is not None:
                 self.acc_init[p.name] = init
@@ -241,6 +255,7 @@ class CodeGen:
         b.vseed(vs1=0, vs2=1)
         b.li("s0", 0)
         b.li("s2", 0)
+        a0_loop = None
         if self.resident:
             for p in self.pops:
                 self._reset_accs(p)
@@ -248,44 +263,11 @@ class CodeGen:
                 b.vlui(vd=i, imm=c)
             from .codegen_update import run_constants
             a0_loop = self.a0 = run_constants(self)     # a0 at the top of every step
-        b.label("__step")               # entry (and resume) point: s1 = n_steps
-        b.lw(rd="s1", rs1="zero", imm=0)
-        b.li(self.rreg, self.R)
-        b.bgeu(rs1="s0", rs2="s1", off="__done")
-        b.label("__step_body")          # the loop comes back here: s1 loaded, rreg = R
-        waits = []
-        # the first input's in_rptr is loaded into a6 with the fast checks for the
-        first = self.inputs[0] if self.inputs else None     # unrolled path (codegen_prop)
-        self.rptr = "a6" if (first is not None and self.resident and not self.near_tails
-                             and first.name in self.fused) else None
-        self.tails = [(f"__rec_wrap_{s.name}", f"__rec_ok_{s.name}", mm[f"in.{s.name}"].address,
-                       self.rptr if s is first and self.rptr else "t1") for s in self.inputs]
-        if self.inputs:                 # the first load's latency under the next two
-            b.lw(rd="t0", rs1="zero", imm=mm[f"in_ctl.{self.inputs[0].name}"].address)
-        b.lw(rd="t3", rs1="zero", imm=4 * HEADER.index("out_consumed"))
-        if self.rptr:
-            b.lw(rd=self.rptr, rs1="zero", imm=mm[f"in_ctl.{first.name}"].address + 4)
-        for i, s in enumerate(self.inputs):     # fast checks; spin loops out of line
-            ctl = mm[f"in_ctl.{s.name}"].address
-            if i:
-                b.lw(rd="t0", rs1="zero", imm=ctl)
-            b.bgeu(rs1="s0", rs2="t0", off=f"__wait_input_{s.name}")
-            b.label(f"__resume_input_{s.name}")
-            if i == 0:                  # the waits for input leave t3 alone
-                b.sub(rd="t3", rs1="s0", rs2="t3")
-            waits.append((f"__wait_input_{s.name}", f"__resume_input_{s.name}", ctl))
-        if not self.inputs:
-            b.sub(rd="t3", rs1="s0", rs2="t3")
-        b.bgeu(rs1="t3", rs2=self.rreg, off="__wait_output")
-        b.label("__resume_output")
-        waits.append(("__wait_output", "__resume_output", None))
-        if self.near_tails:     # long step body: keep __done and the waits in branch reach
-            b.jal(rd="zero", off="__phase_input")
-            self._tails(waits)
+        waits = emit_entry(self)
         b.label("__phase_input")
         for s in self.inputs:
             if not (self.resident and emit_list_propagation(self, s)):
-                self._read_record(s)
+                read_record(self, s)
         if self.resident:
             for p in self.pops:
                 self._update(p, 0, self.C[p.name], self.C[p.name])
@@ -302,64 +284,8 @@ class CodeGen:
             for p in self.pops:
                 for g in range(0, self.C[p.name], self.alloc_plan[p.name]["G"]):
                     emit_group(self, p, g)
-        b.label("__phase_step")
-        if self.resident and a0_loop is not None and self.a0 != a0_loop:
-            b.li("a0", a0_loop)
-        b.addi(rd="s0", rs1="s0", imm=1)
-        b.lw(rd="s1", rs1="zero", imm=0)
-        b.sw(rs2="s0", rs1="zero", imm=4)
-        b.addi(rd="s2", rs1="s2", imm=1)
-        if self.rreg == "t1":
-            b.li("t1", self.R)
-        b.beq(rs1="s2", rs2=self.rreg, off="__slot_wrap")    # rare: out of line
-        b.label("__slot_ok")
-        b.bltu(rs1="s0", rs2="s1", off="__step_body")
-        b.jal(rd="zero", off="__done")
-        b.label("__step_end")
-        if not self.near_tails:
-            self._tails(waits)
+        emit_step_end(self, a0_loop, waits)
         return b.build()
-
-    def _tails(self, waits):
-        """``__done``, the wait loops, the ring-wrap blocks, out of the step's path."""
-        b = self.b
-        b.label("__done")
-        b.ecall()
-        b.jal(rd="zero", off="__step")
-        b.label("__slot_wrap")
-        b.li("s2", 0)
-        b.jal(rd="zero", off="__slot_ok")
-        for label, resume, ctl in waits:
-            self._wait_loop(label, resume, ctl)
-        for emit in self.outlines:
-            emit()
-        for label, resume, ring, reg in self.tails:     # input ring wrap: restart at its start
-            b.label(label)
-            b.li(reg, ring)
-            b.lw(rd="t2", rs1=reg, imm=0)
-            b.jal(rd="zero", off=resume)
-
-    def _wait_loop(self, label, resume, ctl):
-        """Spin until input ``ctl`` has a record for step s0 (or, ``ctl`` None, until the
-        output ring has a free slot), adding the cycles spent to header.wait_cycles."""
-        b, wc = self.b, 4 * HEADER.index("wait_cycles")
-        b.label(label)
-        b.rdcycle(rd="t2")
-        b.label(label + "_spin")
-        if ctl is None:
-            b.lw(rd="t3", rs1="zero", imm=4 * HEADER.index("out_consumed"))
-            b.sub(rd="t3", rs1="s0", rs2="t3")
-            b.bgeu(rs1="t3", rs2=self.rreg, off=label + "_spin")
-        else:
-            b.lw(rd="t0", rs1="zero", imm=ctl)
-            b.bgeu(rs1="s0", rs2="t0", off=label + "_spin")
-        b.rdcycle(rd="t4")
-        b.sub(rd="t4", rs1="t4", rs2="t2")
-        b.lw(rd="t5", rs1="zero", imm=wc)
-        b.addi(rd="t4", rs1="t4", imm=WAIT_OVERHEAD)
-        b.add(rd="t5", rs1="t5", rs2="t4")
-        b.sw(rs2="t5", rs1="zero", imm=wc)
-        b.jal(rd="zero", off=resume)
 
     def _reset_accs(self, p):
         """Resident path: the accumulators of ``p`` = its bias (or 0), or the
@@ -376,21 +302,6 @@ class CodeGen:
                 b.vload(vd=self.acc_reg(p, c), rs1="t0", imm=0)
             else:
                 b.vzero(vd=self.acc_reg(p, c))
-
-    def _read_record(self, s):
-        b, ctl = self.b, self.mm[f"in_ctl.{s.name}"].address
-        b.lw(rd="t1", rs1="zero", imm=ctl + 4)
-        b.lw(rd="t2", rs1="t1", imm=0)
-        b.li("t3", -1)
-        b.beq(rs1="t2", rs2="t3", off=f"__rec_wrap_{s.name}")   # rare: out of line
-        b.label(f"__rec_ok_{s.name}")
-
-        b.sw(rs2="t1", rs1="zero", imm=ctl + 8)
-        b.slli(rd="t3", rs1="t2", shamt=1)
-        b.add(rd="t3", rs1="t3", rs2="t1")
-        b.addi(rd="t3", rs1="t3", imm=7)
-        b.andi(rd="t3", rs1="t3", imm=-4)
-        b.sw(rs2="t3", rs1="zero", imm=ctl + 4)
 
     def _update(self, p, g0, n, G):
         from .codegen_update import emit_update

@@ -40,10 +40,9 @@ import numpy as np
 
 from .model import SpikeInput
 
-__all__ = ["alloc_fused_rows", "emit_list_propagation", "emit_mask_propagation",
+__all__ = ["alloc_fused_rows", "emit_mask_propagation",
            "alloc_weights", "emit_group", "emit_group_propagation", "PRELOAD_REGS"]
 
-UNROLL = 32             # unrolled input blocks (spikes per computed jump)
 SKIP_WORDS = 4          # from this many mask words, test them all for zero first
 PRELOAD_REGS = ["a0", "a1", "a2", "a3", "a4", "a5", "a7", "ra", "tp", "s3", "s4", "s5",
                 "s6", "s7", "s8", "s9", "s10", "s11"]
@@ -100,141 +99,6 @@ def _row_address(b, rd, idx, rowb, tmp_rowb):
 def _vlaccs(cg, accs, rs1):
     for a in accs:
         cg.b.emit("vlacc8" if cg.bits == 8 else "vlacc", rs1=rs1, **a)
-
-
-def emit_list_propagation(cg, src) -> bool:
-    """Consume the next input record of spike input ``src`` (as
-    :meth:`CodeGen._read_record` does, protocol in :mod:`.layout`) and propagate its
-    spikes through the fused rows. Returns False (emitting nothing) when ``src`` feeds
-    no projection."""
-    if src.name not in cg.fused:
-        return False
-    if not cg.near_tails:
-        return _emit_list_unrolled(cg, src)
-    b, (addr, rowb, accs, _) = cg.b, cg.fused[src.name]
-    lab = f"__in_{src.name}"
-    ctl = cg.mm[f"in_ctl.{src.name}"].address
-    b.lw(rd="t1", rs1="zero", imm=ctl + 4)      # record address (in_rptr)
-    b.li("t3", -1)
-    b.lw(rd="t2", rs1="t1", imm=0)              # spike count
-    if rowb & (rowb - 1):
-        b.li("t6", rowb)
-    b.beq(rs1="t2", rs2="t3", off=f"__rec_wrap_{src.name}")  # rare: out of line
-    b.label(f"__rec_ok_{src.name}")
-    b.sw(rs2="t1", rs1="zero", imm=ctl + 8)     # in_cur
-    b.slli(rd="t3", rs1="t2", shamt=1)
-    b.lhu(rd="t0", rs1="t1", imm=4)             # first index
-    b.addi(rd="t4", rs1="t1", imm=4)
-    b.add(rd="t3", rs1="t3", rs2="t4")          # end of the indices
-    b.addi(rd="t2", rs1="t3", imm=3)
-    b.andi(rd="t2", rs1="t2", imm=-4)
-    b.sw(rs2="t2", rs1="zero", imm=ctl + 4)     # next record, 4-byte aligned
-    if addr:
-        b.li("t5", addr)
-    b.beq(rs1="t4", rs2="t3", off=lab + "_end")
-    b.addi(rd="a6", rs1="t3", imm=2)            # a6 = end + 2: no second spike
-    b.label(lab + "_loop")                      # two spikes per iteration
-    start = b.here()
-    _row_address(b, "t1", "t0", rowb, "t6")
-    b.lhu(rd="t2", rs1="t4", imm=2)
-    b.lhu(rd="t0", rs1="t4", imm=4)
-    b.addi(rd="t4", rs1="t4", imm=4)
-    if addr:
-        b.add(rd="t1", rs1="t1", rs2="t5")
-    _vlaccs(cg, accs, "t1")
-    b.bgeu(rs1="t4", rs2="a6", off=lab + "_end")
-    _row_address(b, "t1", "t2", rowb, "t6")
-    if addr:
-        b.add(rd="t1", rs1="t1", rs2="t5")
-    _vlaccs(cg, accs, "t1")
-    b.bltu(rs1="t4", rs2="t3", off=lab + "_loop")
-    n = (b.here() - start) // 4
-    cg.stats["loop_instructions"] += n
-    cg.stats["per_spike"][f"{src.name}*"] = (n + 2) / 2
-    b.label(lab + "_end")
-    return True
-
-
-def unrolled_block_bytes(cg, src) -> int:
-    """Bytes of one unrolled input block of ``src`` (see :func:`_emit_list_unrolled`)."""
-    addr, _, accs, _ = cg.fused[src.name]
-    return 4 * (2 + bool(addr) + len(accs))
-
-
-def _emit_list_unrolled(cg, src) -> bool:
-    """The input record's spikes through a computed jump into ``M`` unrolled blocks
-    (block ``j`` = the spike ``j`` indices before the end of the batch): per spike only
-    ``slli``/``mul``, the ``lhu`` of the next index and the vlaccs, no loop branch. The
-    jump costs like one mispredicted branch; batches of more than ``M`` spikes come back
-    through an out-of-line block (``__in_<src>_more``)."""
-    b, (addr, rowb, accs, _) = cg.b, cg.fused[src.name]
-    lab = f"__in_{src.name}"
-    ctl = cg.mm[f"in_ctl.{src.name}"].address
-    bs, M = unrolled_block_bytes(cg, src), UNROLL
-    regs = cg.in_regs if src is cg.inputs[0] else None  # run-long constants (spare)
-    Mr, bsr, endr = regs or ("ra", "t5", "tp")
-    rec = "a6" if cg.rptr and src is cg.inputs[0] else "t1"   # record address (in_rptr)
-    if rec == "t1":
-        b.lw(rd="t1", rs1="zero", imm=ctl + 4)
-    b.lw(rd="t2", rs1=rec, imm=0)               # spike count
-    b.label(f"__rec_ok_{src.name}")             # (after a wrap: rec = the ring's start)
-    if rowb & (rowb - 1):
-        b.li("t6", rowb)
-    if addr:
-        b.li("a7", addr)
-    end = b.here() + 4 * (15 + (rec != "a6")) + M * bs  # the blocks' end if li is 1 word
-    if not regs:
-        b.li(Mr, M)
-        b.li(bsr, -bs)
-        b.li(endr, end if -2048 <= end < 2048 else lab + "_blocks_end")
-    b.sw(rs2=rec, rs1="zero", imm=ctl + 8)      # in_cur
-    b.lhu(rd="t0", rs1=rec, imm=4)              # first index
-    b.blt(rs1="t2", rs2="zero", off=f"__rec_wrap_{src.name}")  # count -1: rare wrap
-    b.slli(rd="t3", rs1="t2", shamt=1)
-    if rec != "a6":
-        b.mv(rd="a6", rs=rec)                   # a6: the record (<= t3)
-    b.add(rd="t3", rs1="t3", rs2="a6")          # t3: the indices' (= the batch's) end - 4
-    b.mul(rd="t1", rs1="t2", rs2=bsr)           # -count * block bytes
-    b.addi(rd="t4", rs1="t3", imm=7)
-    b.andi(rd="t4", rs1="t4", imm=-4)
-    b.sw(rs2="t4", rs1="zero", imm=ctl + 4)     # next record, 4-byte aligned
-    b.add(rd="t1", rs1="t1", rs2=endr)
-    b.bltu(rs1=Mr, rs2="t2", off=lab + "_big")  # rare: more than M spikes
-    b.jalr(rd="zero", rs1="t1", imm=0)          # into block `count` (counted from the end)
-    b.label(lab + "_blocks")
-    start = b.here()
-    for j in range(M, 0, -1):                   # the batch's end - 4 in t3
-        _row_address(b, "t1", "t0", rowb, "t6")
-        b.lhu(rd="t0", rs1="t3", imm=4 - 2 * (j - 1))   # the next index (at the end: unused)
-        if addr:
-            b.add(rd="t1", rs1="t1", rs2="a7")
-        _vlaccs(cg, accs, "t1")
-    if b.here() != start + M * bs:
-        raise AssertionError("unrolled input blocks have an unexpected size")
-    if not regs and -2048 <= end < 2048 and b.here() != end:
-        raise AssertionError("unrolled input blocks end at an unexpected address")
-    b.label(lab + "_blocks_end")
-    b.bltu(rs1="t3", rs2="a6", off=lab + "_more")   # rare: a6 = the final end - 4 then
-    b.label(lab + "_end")
-    cg.stats["loop_instructions"] += M * bs // 4
-    cg.stats["per_spike"][f"{src.name}*"] = bs // 4
-
-    def more():
-        b.label(lab + "_big")                   # a6 = the record, t3 = the end - 4
-        b.mv(rd="t1", rs="a6")
-        b.mv(rd="a6", rs="t3")
-        b.mv(rd="t3", rs="t1")
-        b.label(lab + "_more")                  # t3 + 4 = the batch's first index (in t0)
-        b.sub(rd="t2", rs1="a6", rs2="t3")
-        b.srli(rd="t2", rs1="t2", shamt=1)
-        b.emit("minu", rd="t2", rs1="t2", rs2=Mr)       # batch size
-        b.mul(rd="t1", rs1="t2", rs2=bsr)
-        b.slli(rd="t2", rs1="t2", shamt=1)
-        b.add(rd="t3", rs1="t3", rs2="t2")      # the batch's end
-        b.add(rd="t1", rs1="t1", rs2=endr)
-        b.jalr(rd="zero", rs1="t1", imm=0)
-    cg.outlines.append(more)
-    return True
 
 
 def emit_mask_propagation(cg, pop) -> None:

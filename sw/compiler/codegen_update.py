@@ -92,6 +92,8 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
             return val[1] if pins is None else pins[val[1]]
         if val[0] == "acc":
             return cg.acc_reg(p, c, g0, G)
+        if val[0] == "rmx":
+            return cg.rmax_regs[(p.name, val[1], c)]
         raise AssertionError(val)
 
     def xreg(val, k, c=None, at=None):
@@ -272,7 +274,7 @@ def regplan(cg, p, low=None) -> dict:
     scalar slots per copy and the allocated IR (see the module doc)."""
     low, C = low or cg.lowered[p.name], cg.C[p.name]
     G = C if cg.resident else min(C, MAX_GROUP)
-    avail = 32 - (cg.total_acc if cg.resident else G)
+    avail = 32 - (cg.total_acc + len(cg.rmax_regs) if cg.resident else G)
     pv, px = pressure(low.ins)
     nk = len(low.consts)
     if cg.pins and low is cg.lowered[p.name]:
@@ -331,8 +333,9 @@ def assign_spare(cg) -> None:
     (``cg.spare``) keep values for the whole run, set here at ``__start``: the ring
     capacity (``cg.rreg``), every population's chunk pointer when its whole block is in
     reach of the offsets (``cg.ptr_regs``; no pointer arithmetic in the updates) and the
-    first input's unrolled-block constants (``cg.in_regs``, see codegen_prop)."""
-    from .codegen_prop import UNROLL, unrolled_block_bytes
+    first input's unrolled-block constants (``cg.in_regs``) and its record pointer
+    (``cg.xrec``; both in codegen_step)."""
+    from .codegen_step import UNROLL, unrolled_block_bytes
     spare, b = list(cg.spare), cg.b
     if not (cg.resident and spare):
         return
@@ -351,6 +354,9 @@ def assign_spare(cg) -> None:
         b.li(cg.in_regs[0], UNROLL)
         b.li(cg.in_regs[1], -unrolled_block_bytes(cg, src))
         b.li(cg.in_regs[2], f"__in_{src.name}_blocks_end")
+        if len(spare) >= 4:     # the first input's in_rptr (loaded at __step)
+            cg.xrec = spare[3]
+            cg.spare_used.append(cg.xrec)
 
 
 def run_constants(cg) -> int | None:

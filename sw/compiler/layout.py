@@ -19,16 +19,20 @@ field              writer   meaning
                             the ring capacity)
 ``magic``          image    ``0x53564B31`` ("SVK1"), to recognise a loaded image
 ``wait_cycles``    core     cycles spent in the wait loops (``__wait_input_<src>``,
-                            ``__wait_output``), added by each wait as the ``rdcycle``
-                            difference plus its fixed entry and exit cost, so compute
+                            ``__wait_limit``, ``__wait_output``), added by each wait
+                            as the ``rdcycle`` difference plus its fixed entry and
+                            exit cost, so compute
                             cycles = cycle counter - ``wait_cycles`` (0 when the core
                             never waits, as under :func:`~.run_iss.run_iss`)
 =================  =======  ==============================================================
 
 Per spike input ``s`` three more words follow: ``in_written.s`` (host: input records
 written; the core waits at ``__wait_input`` while it equals ``steps_done``),
-``in_rptr.s`` (core: byte address of the next record) and ``in_cur.s`` (core: address of
-the current record's count word).
+``in_rptr.s`` (core: byte address of the next record; the code generator may keep the
+first input's in a register while the core runs, so it is exact when the core has stopped
+at ``ecall``, and a host that moves it must do so then) and ``in_cur.s`` (core: address
+of the current record's count word). Likewise the running maxima of ``max`` readouts may
+live in registers while the core runs; their rows hold them when it stops.
 
 Contract: :meth:`MemoryMap.alloc` raises :class:`CompileError` naming the array, the
 bytes it needs and the bytes left when a memory is full.

@@ -66,7 +66,7 @@ class Lowered:
 class _Lowerer:
     def __init__(self, pop, pf, plan, net, records, rmax):
         self.pop, self.pf, self.plan, self.dt = pop, pf, plan, net.dt
-        self.records, self.rmax = records, rmax
+        self.records, self.rmax, self.rmax_regs = records, rmax, False
         self.ins, self.consts, self.carrays, self.n = [], [], [], 0
         self.env, self.target = {}, None
         # the root of an assignment is computed in its target's format (the result
@@ -332,6 +332,9 @@ class _Lowerer:
         for var in self.records:
             self.emit("record", None, (self.env[var][0],), var=var)
         for name, var in self.rmax:
+            if self.rmax_regs:      # a fixed register for the run (codegen_step)
+                self.emit("vmax", ("rmx", name), (("rmx", name), self.env[var][0]))
+                continue
             old = self.emit("vload", self.new(), mem=("rmax", name))
             new = self.emit("vmax", self.new(), (old, self.env[var][0]))
             self.emit("vstore", None, (new,), mem=("rmax", name))
@@ -367,14 +370,18 @@ class _Lowerer:
         return Lowered(self.ins, self.consts, self.carrays, [var], self.n, True)
 
 
-def lower_population(pop, pf, plan, net, records=(), rmax=(), pre_decay=False) -> tuple:
+def lower_population(pop, pf, plan, net, records=(), rmax=(), pre_decay=False,
+                     rmax_regs=False) -> tuple:
     """Lower ``pop``'s model with formats ``pf`` (a :class:`~.fixedpoint.PopFormats`).
     ``records``: state variables stored to their output ring each step; ``rmax``:
     ``(readout name, var)`` pairs kept as running maxima; ``pre_decay``: use a
     pre-decayed accumulator when the model qualifies (:mod:`.predecay`). Returns
     ``(update IR, initial-accumulator IR or None)``; both share the constant arrays
-    (the second is lowered after the first, so its array indices extend the first's)."""
+    (the second is lowered after the first, so its array indices extend the first's).
+    ``rmax_regs``: the running maxima are the fixed operands ``("rmx", name)`` instead
+    of vector-memory rows."""
     low = _Lowerer(pop, pf, plan, net, list(records), list(rmax))
+    low.rmax_regs = rmax_regs
     low.split = split_update(pop.model, pf.fold) if pre_decay else None
     update = low.run()
     if not low.split:

@@ -168,7 +168,7 @@ _ORDERED = ("record", "mask_out")       # outputs keep their order among themsel
 
 
 def _regs(vals) -> set:
-    return {v for v in vals if isinstance(v, tuple) and v and v[0] in ("v", "x", "acc")}
+    return {v for v in vals if isinstance(v, tuple) and v and v[0] in ("v", "x", "acc", "rmx")}
 
 
 def schedule(ins: list) -> list:
