@@ -309,8 +309,8 @@ def test_group_path_equals_resident_path(monkeypatch, preset):
 
 
 def test_unrolled_input_and_register_masks_equal_group_path(monkeypatch):
-    """The resident path's unrolled input blocks (batches of more than 32 spikes, input
-    and output ring wraps), its mask words kept in registers and its zero-spike skip
+    """The resident path's unrolled input blocks (records of more than 32 spikes, input
+    and output ring wraps, with and without the second pass's run-long registers), its mask words kept in registers and its zero-spike skip
     compute what the group path's loops compute (nearest rounding: identical bits)."""
     from spikevec.sw.compiler import codegen
     rng = np.random.default_rng(9)
@@ -332,7 +332,8 @@ def test_unrolled_input_and_register_masks_equal_group_path(monkeypatch):
     first = compile_network(net, **kw)
     monkeypatch.setattr(codegen, "RESIDENT_MAX", 0)
     grouped = compile_network(net, **kw)
-    assert "__in_in_more" in resident.program.symbols
+    assert "__in_in_loop" in resident.program.symbols  # in_rptr in a register: big-record loop
+    assert "__in_in_more" in first.program.symbols     # in_rptr in memory: batches
     assert "__phase_group_hid_0" in grouped.program.symbols
     a, b, c = run_iss(resident, x), run_iss(grouped, x), run_iss(first, x)
     counts = a.spikes("hid").sum(axis=1)

@@ -353,41 +353,48 @@ def _emit_list_unrolled(cg, src) -> bool:
     b.label(lab + "_blocks_end")
     if x is None:
         b.bltu(rs1="t3", rs2="a6", off=lab + "_more")   # rare: a6 = the final end - 4 then
-    else:
-        b.bgeu(rs1="t3", rs2=x, off=lab + "_more")      # rare: x = 0 between batches
     b.label(lab + "_end")
     cg.stats["loop_instructions"] += M * bs // 4
     cg.stats["per_spike"][f"{src.name}*"] = bs // 4
 
     def more():
         b.label(lab + "_big")
-        if x is None:                           # a6 = the record, t3 = the end - 4
-            b.mv(rd="t1", rs="a6")
-            b.mv(rd="a6", rs="t3")
-            b.mv(rd="t3", rs="t1")
-        else:                                   # x = the next record, t3 = the end - 4
+        if x is not None:       # t3 = the end - 4, t0 = the first index, t2 = the count
             b.li("t1", -1)
             b.beq(rs1="t2", rs2="t1", off=f"__rec_wrap_{src.name}")     # the wrap marker
-            b.sw(rs2=x, rs1="zero", imm=ctl + 4)    # the next record, meanwhile here
-            b.mv(rd="a6", rs="t3")
+            b.addi(rd="t5", rs1="t2", imm=3 - M)
+            b.andi(rd="t5", rs1="t5", imm=-4)   # t5: the first spikes, 4 at a time
             b.slli(rd="t1", rs1="t2", shamt=1)
-            b.sub(rd="t3", rs1="t3", rs2="t1")  # the record
-            b.li(x, 0)                          # every batch's end goes to _more
+            b.sub(rd="t4", rs1="t3", rs2="t1")
+            b.addi(rd="t4", rs1="t4", imm=4)    # t4: the first index's address
+            b.slli(rd="t1", rs1="t5", shamt=1)
+            b.add(rd="a6", rs1="t4", rs2="t1")  # a6: where the loop ends
+            b.sub(rd="t5", rs1="t2", rs2="t5")  # t5: the last spikes (<= M), in the blocks
+            b.label(lab + "_loop")
+            for u in range(4):
+                _row_address(b, "t1", "t0", rowb, "t6")
+                b.lhu(rd="t0", rs1="t4", imm=2 * (u + 1))
+                if addr:
+                    b.add(rd="t1", rs1="t1", rs2="a7")
+                _vlaccs(cg, accs, "t1")
+            b.addi(rd="t4", rs1="t4", imm=8)
+            b.bne(rs1="t4", rs2="a6", off=lab + "_loop")
+            b.mul(rd="t1", rs1="t5", rs2=bsr)
+            if near_end is None:
+                b.add(rd="t1", rs1="t1", rs2=endr)
+            b.jalr(rd="zero", rs1="t1", imm=near_end or 0)
+            return
+        b.mv(rd="t1", rs="a6")                  # a6 = the record, t3 = the end - 4
+        b.mv(rd="a6", rs="t3")
+        b.mv(rd="t3", rs="t1")
         b.label(lab + "_more")                  # t3 + 4 = the batch's first index (in t0)
-        if x is not None:
-            b.beq(rs1="t3", rs2="a6", off=lab + "_last")
         b.sub(rd="t2", rs1="a6", rs2="t3")
         b.srli(rd="t2", rs1="t2", shamt=1)
         b.emit("minu", rd="t2", rs1="t2", rs2=Mr)       # batch size
         b.mul(rd="t1", rs1="t2", rs2=bsr)
         b.slli(rd="t2", rs1="t2", shamt=1)
         b.add(rd="t3", rs1="t3", rs2="t2")      # the batch's end
-        if near_end is None:
-            b.add(rd="t1", rs1="t1", rs2=endr)
-        b.jalr(rd="zero", rs1="t1", imm=near_end or 0)
-        if x is not None:
-            b.label(lab + "_last")              # all batches done: x = the next record
-            b.lw(rd=x, rs1="zero", imm=ctl + 4)
-            b.jal(rd="zero", off=lab + "_end")
+        b.add(rd="t1", rs1="t1", rs2=endr)
+        b.jalr(rd="zero", rs1="t1", imm=0)
     cg.outlines.append(more)
     return True
