@@ -59,7 +59,8 @@ from .expr import CompileError
 from .fixedpoint import fmt_name, quantise
 from .layout import HEADER, MAGIC, MemoryMap
 from .codegen_prop import alloc_fused_rows, alloc_weights, emit_group, emit_mask_propagation
-from .codegen_step import emit_entry, emit_list_propagation, emit_step_end, read_record
+from .codegen_input import emit_list_propagation, read_record
+from .codegen_step import emit_entry, emit_step_end
 from .lower import lower_population
 from .model import SpikeInput
 
@@ -228,6 +229,9 @@ class CodeGen:
                 mm.alloc(f"out.{p.name}.{var}", "vmem", (self.R, self.C[p.name], L), "int16",
                          align=self.vb, fmt=fmt_name(pf.state[var]),
                          role="output ring: variable [slot, chunk, lane]")
+        streams = [a for n, a in mm.arrays.items() if n.startswith("out.")]
+        stride = streams[0].nbytes // self.R if len(streams) == 1 else 0
+        self.slot_scale = stride if stride and stride & (stride - 1) == 0 else 1
         if self.inputs:
             nb = self.input_ring_bytes or ((mm.free("dmem") - 8 * len(self.inputs))
                                            // len(self.inputs)) & ~3

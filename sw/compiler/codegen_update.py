@@ -57,9 +57,14 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         extra = g0 * vb if arr.space == "vmem" else 0
         reg, start = RINGREGS[j], arr.address + extra
         near = start + stride <= 2047       # the start fits the stores' offsets
+        if near and stride == cg.slot_scale:    # s2 counts this ring's bytes
+            ring[name] = ("s2", start)
+            continue
         if not near:
             b.li("t0", start)
-        if stride & (stride - 1) == 0:
+        if stride == cg.slot_scale:
+            b.mv(rd=reg, rs="s2")
+        elif stride & (stride - 1) == 0:
             b.slli(rd=reg, rs1="s2", shamt=stride.bit_length() - 1)
         else:
             b.li(reg, stride)
@@ -334,8 +339,8 @@ def assign_spare(cg) -> None:
     capacity (``cg.rreg``), every population's chunk pointer when its whole block is in
     reach of the offsets (``cg.ptr_regs``; no pointer arithmetic in the updates) and the
     first input's unrolled-block constants (``cg.in_regs``) and its record pointer
-    (``cg.xrec``; both in codegen_step)."""
-    from .codegen_step import UNROLL, unrolled_block_bytes
+    (``cg.xrec``; both in codegen_input)."""
+    from .codegen_input import UNROLL, unrolled_block_bytes
     spare, b = list(cg.spare), cg.b
     if not (cg.resident and spare):
         return
