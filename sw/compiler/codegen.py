@@ -30,7 +30,8 @@ cycles of a step to phases by the pc ranges between consecutive ``__phase_*`` la
                             (recurrent and next-layer rows fused)
     __phase_group_<pop>_<g> group path: accumulators, then propagation of every
                             projection into chunks g.. (record/update labels get _<g>)
-    __phase_step            t += 1, header.steps_done = t, advance the ring slot, loop
+    __phase_step            t += 1 (or at the step's start, codegen_input),
+                            header.steps_done = t, advance the ring slot, loop
     __limit                 t reached the limit: __done at n_steps, else __wait_limit
     __step_end              end of the step code
     __done                  ecall; a host may raise n_steps and resume at __step
@@ -39,7 +40,8 @@ cycles of a step to phases by the pc ranges between consecutive ``__phase_*`` la
                             waits); each adds the cycles it spent to header.wait_cycles
 
 Scalar registers: s0 t, s1 the step limit, s2 ring slot, sp/gp vector/scalar spill bases
-(no spills, resident: a population's row step and base); t1 = ring capacity; t0-t6, a6, a7, ra, tp and
+(no spills, resident: a population's row step and base); t1 = ring capacity (run-long
+registers from the second pass: :func:`~.codegen_update.assign_spare`); t0-t6, a6, a7, ra, tp and
 preloaded mask words (a0 ..) during propagation; a0-a3 chunk pointers (resident: a0
 carried across updates and steps), a4 mask word, a5 spike buffer, s3-s11 ring pointers
 during updates; t0-t6, a6, a7, ra, tp the update's masks (resident, one chunk per word:
@@ -109,7 +111,8 @@ class CodeGen:
         self.a0 = None          # the known value of a0 (chunk pointer) where code is emitted
         self.spare, self.rreg, self.spare_used = list(spare), "t1", []  # (assign_spare)
         self.ptr_regs, self.in_regs = {}, None      # run-long pointers, input constants
-        self.xrec = None        # run-long register of the first input's in_rptr (codegen_step)
+        self.xrec = self.yrec = None    # run-long record pointers of the first input
+        self.s0_early = False           # t += 1 at the step's start (both: codegen_input)
 
     # ---- layout --------------------------------------------------------------------------
     def layout(self):

@@ -13,16 +13,19 @@ spike only ``slli``/``mul``, the ``lhu`` of the next index and the vlaccs (the `
 feeds the next block's row address, so no load is waited for). ``near_tails`` programs
 use a loop of two spikes per iteration instead.
 
-When the second pass of :mod:`.build` leaves a register for it (``cg.xrec``, see
-:func:`~.codegen_update.assign_spare`) the first input's in_rptr lives in that register
-for the whole run: loaded at ``__step``, stored at ``__done``, advanced in the register
-each step, so a step neither loads nor stores it. The wrap marker then shares the test
-for large records (``bltu`` of the count against :data:`UNROLL`: 0xFFFFFFFF is large),
-and a record of more than :data:`UNROLL` spikes takes its first spikes, four at a time,
-in an out-of-line loop (``__in_<src>_loop``) and jumps into the blocks with the rest, so
-the blocks end in the step's path with no further test. Without that register the
-record pointer is loaded and stored every step and large records go through the blocks
-in batches (``__in_<src>_more``, one test after the blocks).
+When the second pass of :mod:`.build` leaves two registers for them (``cg.xrec``,
+``cg.yrec``, see :func:`~.codegen_update.assign_spare`) the first input's record pointers
+live in registers for the whole run: x = the current record (in_cur), y = its indices'
+end + 7 (in_rptr = y & -4). Both are loaded at ``__step`` and stored at ``__done``, and a
+step computes x = y & -4 and the new y without loading or storing either (t += 1 fills
+the count's load latency, so it moves from the step's end to here: ``cg.s0_early``).
+The wrap marker then shares the test for large records (``bltu`` of the count against
+:data:`UNROLL`: 0xFFFFFFFF is large), and a record of more than :data:`UNROLL` spikes
+takes its first spikes, four at a time, in an out-of-line loop (``__in_<src>_loop``)
+and jumps into the blocks with the rest, so the blocks end in the step's path with no
+further test. Without those registers the record pointer is loaded and in_cur and
+in_rptr are stored every step, and large records go through the blocks in batches
+(``__in_<src>_more``, one test after the blocks).
 
 The unrolled blocks' end is the ``jalr``'s offset when it is within its reach
 (otherwise it is added from a register).
@@ -139,7 +142,12 @@ def _emit_list_unrolled(cg, src) -> bool:
     x = rec if rec != "a6" else None            # in a run-long register (module doc)
     if x is None:
         b.lw(rd="a6", rs1="zero", imm=ctl + 4)
+    else:                                       # y = the last record's end + 7
+        b.andi(rd=x, rs1=cg.yrec, imm=-4)
     b.lw(rd="t2", rs1=rec, imm=0)               # spike count
+    if x is not None:                           # t += 1 early: fills the count's load
+        b.addi(rd="s0", rs1="s0", imm=1)
+        cg.s0_early = True
     b.label(f"__rec_ok_{src.name}")             # (after a wrap: rec = the ring's start)
     if rowb & (rowb - 1):
         b.li("t6", rowb)
@@ -151,23 +159,32 @@ def _emit_list_unrolled(cg, src) -> bool:
         b.li(bsr, -bs)
         b.li(endr, end if -2048 <= end < 2048 else lab + "_blocks_end")
     # x: the blocks' end in the jalr's offset when it reaches (no add of endr)
-    near_end = b.here() + 4 * 9 + M * bs if x is not None else 1 << 20
+    near_end = b.here() + 4 * 7 + M * bs if x is not None else 1 << 20
     near_end = near_end if near_end < 2048 else None
-    b.sw(rs2=rec, rs1="zero", imm=ctl + 8)      # in_cur
+
+    def add_end():
+        if near_end is not None:
+            return
+        if endr is None:                        # (assign_spare expected a near end)
+            b.li("t5", lab + "_blocks_end")
+            b.add(rd="t1", rs1="t1", rs2="t5")
+        else:
+            b.add(rd="t1", rs1="t1", rs2=endr)
+    if x is None:
+        b.sw(rs2=rec, rs1="zero", imm=ctl + 8)      # in_cur
     b.lhu(rd="t0", rs1=rec, imm=4)              # first index
     if x is None:
         b.blt(rs1="t2", rs2="zero", off=f"__rec_wrap_{src.name}")  # count -1: rare wrap
     b.slli(rd="t3", rs1="t2", shamt=1)
     b.add(rd="t3", rs1="t3", rs2=rec)           # t3: the indices' (= the batch's) end - 4
     b.mul(rd="t1", rs1="t2", rs2=bsr)           # -count * block bytes
-    b.addi(rd="t4", rs1="t3", imm=7)
     if x is None:
+        b.addi(rd="t4", rs1="t3", imm=7)
         b.andi(rd="t4", rs1="t4", imm=-4)
         b.sw(rs2="t4", rs1="zero", imm=ctl + 4)     # next record, 4-byte aligned
     else:
-        b.andi(rd=x, rs1="t4", imm=-4)          # next record (> t3), 4-byte aligned
-    if near_end is None:
-        b.add(rd="t1", rs1="t1", rs2=endr)
+        b.addi(rd=cg.yrec, rs1="t3", imm=7)     # the next record = y & -4
+    add_end()
     b.bltu(rs1=Mr, rs2="t2", off=lab + "_big")  # rare: more than M spikes (or x: a wrap)
     b.jalr(rd="zero", rs1="t1", imm=near_end or 0)  # into block `count` (from the end)
     b.label(lab + "_blocks")
@@ -213,8 +230,7 @@ def _emit_list_unrolled(cg, src) -> bool:
             b.addi(rd="t4", rs1="t4", imm=8)
             b.bne(rs1="t4", rs2="a6", off=lab + "_loop")
             b.mul(rd="t1", rs1="t5", rs2=bsr)
-            if near_end is None:
-                b.add(rd="t1", rs1="t1", rs2=endr)
+            add_end()
             b.jalr(rd="zero", rs1="t1", imm=near_end or 0)
             return
         b.mv(rd="t1", rs="a6")                  # a6 = the record, t3 = the end - 4

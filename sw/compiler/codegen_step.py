@@ -66,8 +66,9 @@ def emit_entry(cg) -> list:
     b.label("__step")                   # entry (and resume) point
     b.lw(rd="s1", rs1="zero", imm=N_STEPS)
     b.li(cg.rreg, cg.R)
-    if cg.xrec:
-        b.lw(rd=cg.xrec, rs1="zero", imm=_ctl(cg, cg.inputs[0]) + 4)
+    if cg.xrec:         # the first input's record pointers (codegen_input)
+        b.lw(rd=cg.yrec, rs1="zero", imm=_ctl(cg, cg.inputs[0]) + 4)
+        b.lw(rd=cg.xrec, rs1="zero", imm=_ctl(cg, cg.inputs[0]) + 8)
     for reg, addr in _maxima(cg):       # running maxima kept in registers
         b.li("t0", addr)
         b.vload(vd=reg, rs1="t0", imm=0)
@@ -121,7 +122,8 @@ def emit_step_end(cg, a0_loop, waits) -> None:
     b.label("__phase_step")
     if cg.resident and a0_loop is not None and cg.a0 != a0_loop:
         b.li("a0", a0_loop)
-    b.addi(rd="s0", rs1="s0", imm=1)
+    if not cg.s0_early:                 # (else at the step's start, codegen_input)
+        b.addi(rd="s0", rs1="s0", imm=1)
     b.sw(rs2="s0", rs1="zero", imm=STEPS_DONE)
     b.addi(rd="s2", rs1="s2", imm=cg.slot_scale)
     b.bltu(rs1="s0", rs2="s1", off="__step_body")
@@ -153,7 +155,9 @@ def emit_tails(cg, waits) -> None:
     b = cg.b
     b.label("__done")
     if cg.xrec:
-        b.sw(rs2=cg.xrec, rs1="zero", imm=_ctl(cg, cg.inputs[0]) + 4)
+        b.andi(rd="t0", rs1=cg.yrec, imm=-4)
+        b.sw(rs2="t0", rs1="zero", imm=_ctl(cg, cg.inputs[0]) + 4)
+        b.sw(rs2=cg.xrec, rs1="zero", imm=_ctl(cg, cg.inputs[0]) + 8)
     for reg, addr in _maxima(cg):
         b.li("t0", addr)
         b.vstore(vs2=reg, rs1="t0", imm=0)

@@ -338,8 +338,10 @@ def assign_spare(cg) -> None:
     (``cg.spare``) keep values for the whole run, set here at ``__start``: the ring
     capacity (``cg.rreg``), every population's chunk pointer when its whole block is in
     reach of the offsets (``cg.ptr_regs``; no pointer arithmetic in the updates) and the
-    first input's unrolled-block constants (``cg.in_regs``) and its record pointer
-    (``cg.xrec``; both in codegen_input)."""
+    first input's unrolled-block constants (``cg.in_regs``: the unroll count and block
+    size, and the blocks' end unless it surely fits the ``jalr`` offset) and its record
+    pointers (``cg.xrec``: the current record, ``cg.yrec``: the record's end + 7; all in
+    codegen_input)."""
     from .codegen_input import UNROLL, unrolled_block_bytes
     spare, b = list(cg.spare), cg.b
     if not (cg.resident and spare):
@@ -353,15 +355,22 @@ def assign_spare(cg) -> None:
             b.li(cg.ptr_regs[p.name], cg.blocks[p.name][0])
         cg.spare_used += list(cg.ptr_regs.values())
     src = cg.inputs[0] if cg.inputs else None
-    if src is not None and not cg.near_tails and src.name in cg.fused and len(spare) >= 3:
-        cg.in_regs = tuple(spare[:3])
-        cg.spare_used += spare[:3]
+    if src is None or cg.near_tails or src.name not in cg.fused:
+        return
+    bs = unrolled_block_bytes(cg, src)
+    # the blocks' end: a jalr offset (no register) if they surely end below 2048
+    est = b.here() + 4 * (64 + 2 * len(cg.rmax_regs) + 8 * len(cg.inputs)) + UNROLL * bs
+    n = 2 if est < 2048 else 3
+    if len(spare) >= n:
+        cg.in_regs = tuple(spare[:n]) + (None,) * (3 - n)
+        cg.spare_used += spare[:n]
         b.li(cg.in_regs[0], UNROLL)
-        b.li(cg.in_regs[1], -unrolled_block_bytes(cg, src))
-        b.li(cg.in_regs[2], f"__in_{src.name}_blocks_end")
-        if len(spare) >= 4:     # the first input's in_rptr (loaded at __step)
-            cg.xrec = spare[3]
-            cg.spare_used.append(cg.xrec)
+        b.li(cg.in_regs[1], -bs)
+        if n == 3:
+            b.li(cg.in_regs[2], f"__in_{src.name}_blocks_end")
+        if len(spare) >= n + 2:     # the first input's record pointers (codegen_input)
+            cg.xrec, cg.yrec = spare[n:n + 2]
+            cg.spare_used += spare[n:n + 2]
 
 
 def run_constants(cg) -> int | None:
