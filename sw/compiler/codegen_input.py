@@ -243,7 +243,7 @@ def _emit_list_unrolled(cg, src) -> bool:
         b.mul(rd="t1", rs1="t2", rs2=bsr)
         b.slli(rd="t2", rs1="t2", shamt=1)
         b.add(rd="t3", rs1="t3", rs2="t2")      # the batch's end
-        b.add(rd="t1", rs1="t1", rs2=endr)
+        add_end()
         b.jalr(rd="zero", rs1="t1", imm=0)
     cg.outlines.append(more)
     return True
