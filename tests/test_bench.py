@@ -10,7 +10,7 @@ import pytest
 
 from spikevec.hw.config import preset
 from spikevec.sw.asm.program import Program
-from spikevec.sw.bench import CITATIONS, Options, run
+from spikevec.sw.bench import CITATIONS, Options, board_for_lanes, run
 from spikevec.sw.bench.phases import PHASES, phase_map
 from spikevec.sw.bench.report import markdown, table, validate
 from spikevec.sw.bench.shd import prepare, rtl_check, shd_like_input
@@ -146,6 +146,13 @@ def test_board_report_reader(tmp_path):
                                                   "seconds": {"yosys": 300, "nextpnr": 600}}))
     r = board_report(str(tmp_path / "sv.json"))
     assert r["fmax_hz"] == 71.5e6 and r["build_seconds"] == 900
+    assert r["lanes"] is None
+    # a report of an 8-lane build is not used for the 32-lane SHD model
+    (tmp_path / "l8.json").write_text(json.dumps({"fmax_mhz": 47.3, "config": {"lanes": 8}}))
+    r8 = board_report(str(tmp_path / "l8.json"))
+    assert r8["lanes"] == 8 and board_for_lanes(r8, 8) is r8
+    refused = board_for_lanes(r8, 32)
+    assert refused["available"] is False and "8-lane core" in refused["reason"]
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ValueError, match="not JSON"):
         board_report(str(tmp_path / "bad.json"))

@@ -22,7 +22,8 @@ from __future__ import annotations
 import datetime
 import time
 
-__all__ = ["SUITES", "SCHEMA_VERSION", "CITATIONS", "TARGETS", "Options", "run"]
+__all__ = ["SUITES", "SCHEMA_VERSION", "CITATIONS", "TARGETS", "Options", "run",
+           "board_for_lanes"]
 
 SCHEMA_VERSION = 1
 
@@ -75,6 +76,18 @@ class Options:
         return self.cache["board"]
 
 
+def board_for_lanes(board: dict, lanes: int) -> dict:
+    """``board`` (a :func:`~.tools.board_report`) if its core has ``lanes`` lanes (or does
+    not say), else an unavailable report whose reason names both lane counts: an fmax of
+    another core must not be used for this one's time per step."""
+    if not board["available"] or board.get("lanes") in (None, lanes):
+        return board
+    return {"available": False, "reason": (
+        f"the build report {board['path']} is for a {board['lanes']}-lane core but the "
+        f"SHD model runs on {lanes} lanes; build that core with 'spikevec build --board "
+        f"ulx3s-85f --json' and give its report with --build-report")}
+
+
 def _shd(opt: Options) -> dict:
     from .shd import measure
     out, _ = measure(opt.shd_model(), opt.phase_steps, opt.rtl_steps)
@@ -82,7 +95,9 @@ def _shd(opt: Options) -> dict:
     cps = out["cycles_per_step"]
     board = opt.board()
     from ...hw.config import preset
-    nominal = preset(out["config"]).clock_hz
+    config = preset(out["config"])
+    nominal = config.clock_hz
+    board = board_for_lanes(board, config.lanes)
     timing = {"nominal_clock_hz": nominal,
               "us_per_step_at_nominal_clock": cps / nominal * 1e6,
               "note_nominal": "at the configuration's requested clock, not a measured fmax"}

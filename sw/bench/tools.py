@@ -156,7 +156,8 @@ def _find(d, words):
 def board_report(path=None) -> dict:
     """fmax (Hz) and build time (s) from the build report at ``path``, or from the first
     of :data:`DEFAULT_REPORTS` that exists. ``{"available": False, "reason": ...}`` when
-    there is none; a report without an fmax raises ``ValueError``."""
+    there is none; a report without an fmax raises ``ValueError``. ``lanes`` is the
+    built core's lane count when the report records its configuration (else None)."""
     candidates = [path] if path else list(DEFAULT_REPORTS)
     for c in candidates:
         p = Path(c).expanduser()
@@ -182,7 +183,8 @@ def board_report(path=None) -> dict:
                                                    if isinstance(v, (int, float)))))
     else:
         secs = _find(d, ("build", "second")) or _find(d, ("second",))
-    return {"available": True, "path": str(p), "fmax_hz": fmax_hz,
+    lanes = d.get("config", {}).get("lanes") if isinstance(d.get("config"), dict) else None
+    return {"available": True, "path": str(p), "fmax_hz": fmax_hz, "lanes": lanes,
             "build_seconds": None if secs is None else float(secs[1]),
             "board": d.get("board"), "timing_met": d.get("timing_met"),
             "requested_mhz": d.get("requested_mhz")}
