@@ -152,7 +152,7 @@ def test_board_report_reader(tmp_path):
     r8 = board_report(str(tmp_path / "l8.json"))
     assert r8["lanes"] == 8 and board_for_lanes(r8, 8) is r8
     refused = board_for_lanes(r8, 32)
-    assert refused["available"] is False and "8-lane core" in refused["reason"]
+    assert refused["available"] is False and "core with 8 lanes" in refused["reason"]
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ValueError, match="not JSON"):
         board_report(str(tmp_path / "bad.json"))

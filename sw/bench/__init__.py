@@ -83,8 +83,8 @@ def board_for_lanes(board: dict, lanes: int) -> dict:
     if not board["available"] or board.get("lanes") in (None, lanes):
         return board
     return {"available": False, "reason": (
-        f"the build report {board['path']} is for a {board['lanes']}-lane core but the "
-        f"SHD model runs on {lanes} lanes; build that core with 'spikevec build --board "
+        f"the build report {board['path']} is for a core with {board['lanes']} lanes but "
+        f"the SHD model runs on {lanes} lanes; build that core with 'spikevec build --board "
         f"ulx3s-85f --json' and give its report with --build-report")}
 
 
