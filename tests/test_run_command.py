@@ -91,3 +91,72 @@ def test_rtl_run_writes_a_vcd(files, capsys):
     assert report["waves"] == str(vcd)
     head = vcd.read_text(errors="replace")[:2000]
     assert "$timescale" in head or "$date" in head
+
+
+def _events(x, dt=1.0, shift=0.25):
+    """``nir.EventData`` of spikes [B, T, C] (events a quarter step into their step)."""
+    import nir
+    per = [np.argwhere(s) for s in x]
+    n = max(len(p) for p in per)
+    idx, time = np.full((len(x), n), -1), np.full((len(x), n), np.inf)
+    for b, p in enumerate(per):
+        idx[b, :len(p)] = p[:, 1]
+        time[b, :len(p)] = (p[:, 0] + shift) * dt
+    return nir.EventData(idx, time, x.shape[2], x.shape[1] * dt)
+
+
+def test_nir_event_data_input_gives_the_npy_run(files, capsys):
+    """NIR data (events and boolean grids, nir.write_data) run like the same .npy."""
+    nir = pytest.importorskip("nir")
+    d, image, x = files
+    events = d / "x_events.h5"
+    nir.write_data(events, nir.NIRGraphData({"in": nir.NIRNodeData({"spikes": _events(x)})}))
+    grid = d / "x_grid.nird"
+    nir.write_data(grid, nir.NIRGraphData({"other": nir.NIRNodeData(
+        {"output": nir.TimeGriddedData(x.astype(bool), 1.0)})}))
+    reports = []
+    for path in (d / "x.npy", events, grid):
+        out = d / f"{path.stem}.out.npz"
+        assert invoke([str(d / "net.svimg"), "--input", str(path), "--json",
+                       "--output", str(out)]) == 0
+        reports.append((json.loads(capsys.readouterr().out), np.load(out)))
+    ref_report, ref = reports[0]
+    assert ref_report["spike_counts"]["hid"] > 0
+    for report, got in reports[1:]:
+        assert report["timesteps"] == 90 and report["samples"] == 2
+        np.testing.assert_array_equal(got["hid.spikes"], ref["hid.spikes"])
+        np.testing.assert_array_equal(got["readout.v"], ref["readout.v"])
+
+
+def test_unusable_nir_data_is_explained(files):
+    nir = pytest.importorskip("nir")
+    d, image, x = files
+    from spikevec.sw.runtime.nir_data import spikes_from_nir_data
+
+    def write(name, nodes):
+        path = d / name
+        nir.write_data(path, nir.NIRGraphData(nodes))
+        return str(path)
+
+    node = nir.NIRNodeData
+    two = write("two.h5", {"a": node({"spikes": _events(x)}), "b": node({"spikes": _events(x)})})
+    with pytest.raises(ValueError, match="spike input 'in' has no node of that name"):
+        spikes_from_nir_data(two, image)
+    coarse = write("dt.h5", {"in": node({"spikes": nir.TimeGriddedData(x.astype(bool), 2.0)})})
+    with pytest.raises(ValueError, match="gridded with dt = 2 but the image steps with dt = 1"):
+        spikes_from_nir_data(coarse, image)
+    narrow = write("narrow.h5", {"in": node({"spikes": _events(x[:, :, :8])})})
+    with pytest.raises(ValueError, match="has 8 neurons but the image's spike input 'in' has 16"):
+        spikes_from_nir_data(narrow, image)
+    ev = _events(x)
+    valued = write("valued.h5", {"in": node({"spikes": nir.ValuedEventData(
+        ev.idx, ev.time, ev.n_neurons, ev.t_max, np.ones(ev.idx.shape))})})
+    with pytest.raises(ValueError, match="valued events"):
+        spikes_from_nir_data(valued, image)
+    late = _events(x)
+    late.time[0, 0] = late.t_max
+    with pytest.raises(ValueError, match="outside"):
+        spikes_from_nir_data(write("late.h5", {"in": node({"spikes": late})}), image)
+    (d / "junk.h5").write_bytes(b"not hdf5")
+    with pytest.raises(ValueError, match="Cannot read NIR data"):
+        spikes_from_nir_data(str(d / "junk.h5"), image)

@@ -3,8 +3,10 @@
 Usage: ``spikevec run IMAGE --input FILE [--backend iss|rtl|board] [--steps N]
 [--output OUT.npz] [--json] [--vcd PATH | --fst PATH] [--trace PATH] [--port PORT]
 [--baud B]``. IMAGE is a ``.svimg`` file (``spikevec compile``); FILE a ``.npy`` array of
-0/1 spikes [T, C] or [B, T, C], or a ``.npz`` with one such array per spike input (by
-input name; a single array is taken for a single input). The run streams the spikes
+0/1 spikes [T, C] or [B, T, C], a ``.npz`` with one such array per spike input (by
+input name; a single array is taken for a single input), or NIR data (``.h5``,
+``.hdf5``, ``.nird`` from ``nir.write_data``: events or boolean grids per input node,
+see :mod:`spikevec.sw.runtime.nir_data`). The run streams the spikes
 through the core's rings (trials of any length). Prints timesteps run, the core's cycle
 count (and compute cycles when known), spike counts per population and where outputs
 went; ``--output`` saves every recorded trace (``pop.var``) and readout
@@ -28,7 +30,8 @@ def register(subparsers) -> None:
                               description=__doc__.split("\n\n")[1])
     p.add_argument("image", help="a .svimg program image")
     p.add_argument("--input", required=False, metavar="FILE",
-                   help=".npy [T, C] / [B, T, C] spikes, or .npz by input name")
+                   help=".npy [T, C] / [B, T, C] spikes, .npz by input name, or NIR "
+                   "event data (.h5/.hdf5/.nird from nir.write_data)")
     p.add_argument("--backend", choices=("iss", "rtl", "board"), default="iss")
     p.add_argument("--steps", type=int, metavar="N", help="timesteps to run (default: "
                    "the input's length; required for an image without inputs)")
@@ -49,9 +52,13 @@ def load_inputs(path: str, image):
         return None
     if not os.path.exists(path):
         raise FileNotFoundError(f"Input file {path!r} does not exist; give a .npy or .npz "
-                                "file of 0/1 spikes [T, C] or [B, T, C].")
+                                "file of 0/1 spikes [T, C] or [B, T, C], or a NIR data "
+                                "file.")
     if path.endswith(".npy"):
         return np.load(path)
+    from ..runtime.nir_data import NIR_DATA_SUFFIXES, spikes_from_nir_data
+    if path.endswith(NIR_DATA_SUFFIXES):
+        return spikes_from_nir_data(path, image)
     if path.endswith(".npz"):
         with np.load(path) as z:
             arrays = {k: z[k] for k in z.files}
@@ -59,8 +66,9 @@ def load_inputs(path: str, image):
         if len(arrays) == 1 and len(names) == 1:
             return next(iter(arrays.values()))
         return arrays
-    raise ValueError(f"Cannot read spikes from {path!r}; give a .npy array or an .npz "
-                     "with one array per spike input.")
+    raise ValueError(f"Cannot read spikes from {path!r}; give a .npy array, an .npz "
+                     "with one array per spike input, or NIR data (.h5, .hdf5, .nird "
+                     "written by nir.write_data).")
 
 
 def summary(result, image) -> dict:
