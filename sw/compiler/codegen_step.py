@@ -187,13 +187,18 @@ def _wait_limit(cg) -> None:
     _limit(cg, "t5")
     b.bgeu(rs1="s0", rs2="t5", off="__wait_limit")
     b.mv(rd="s1", rs="t5")
+    _count_wait(b, LIMIT_OVERHEAD, "__step_body")
+
+
+def _count_wait(b, overhead, resume) -> None:
+    """header.wait_cycles += (rdcycle - t2) + ``overhead``; then jump to ``resume``."""
     b.rdcycle(rd="t4")
     b.sub(rd="t4", rs1="t4", rs2="t2")
     b.lw(rd="t5", rs1="zero", imm=WAIT_CYCLES)
-    b.addi(rd="t4", rs1="t4", imm=LIMIT_OVERHEAD)
+    b.addi(rd="t4", rs1="t4", imm=overhead)
     b.add(rd="t5", rs1="t5", rs2="t4")
     b.sw(rs2="t5", rs1="zero", imm=WAIT_CYCLES)
-    b.jal(rd="zero", off="__step_body")
+    b.jal(rd="zero", off=resume)
 
 
 def _wait_loop(cg, label, resume, ctl) -> None:
@@ -210,10 +215,4 @@ def _wait_loop(cg, label, resume, ctl) -> None:
     else:
         b.lw(rd="t0", rs1="zero", imm=ctl)
         b.bgeu(rs1="s0", rs2="t0", off=label + "_spin")
-    b.rdcycle(rd="t4")
-    b.sub(rd="t4", rs1="t4", rs2="t2")
-    b.lw(rd="t5", rs1="zero", imm=WAIT_CYCLES)
-    b.addi(rd="t4", rs1="t4", imm=WAIT_OVERHEAD)
-    b.add(rd="t5", rs1="t5", rs2="t4")
-    b.sw(rs2="t5", rs1="zero", imm=WAIT_CYCLES)
-    b.jal(rd="zero", off=resume)
+    _count_wait(b, WAIT_OVERHEAD, resume)
