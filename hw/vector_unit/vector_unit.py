@@ -184,7 +184,10 @@ class VectorUnit(wiring.Component):
                      sb.latency.eq(ex.latency)]
         m.d.comb += [
             vmem.row.eq(vaddr[row_lo:]), vmem.read.eq(vector_mem & ~ex.store),
-            vmem.write.eq(go & vector_mem & ex.store),
+            # ``steps & ~vfault`` is ``go`` for a vector-memory access (it has no lane
+            # fault); leaving the lane faults out keeps the lane address adders and their
+            # OR over all lanes off the path to the wide memory's enables (timing).
+            vmem.write.eq(steps & ~vfault & vector_mem & ex.store),
             vmem.wdata.eq(Cat(lane.b for lane in self.lanes)),
         ]
         wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
