@@ -148,7 +148,7 @@ def test_small_design_builds_with_report(name, router, tmp_path):
 def test_unknown_router_is_explained(tmp_path):
     b = board("ulx3s-25f")
     with pytest.raises(ValueError, match="Unknown nextpnr router 'router3'; choose one"):
-        build_board(b, board_config(b), tmp_path, soc=Echo(), router="router3",
+        build_board(b, board_config(b), tmp_path, router="router3",
                     progress=lambda message: None)
 
 
