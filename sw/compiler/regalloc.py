@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...hw.isa import BY_NAME, CycleModel
 from .lower import Ins
 
 __all__ = ["Allocation", "allocate", "pressure", "schedule"]
@@ -161,10 +162,16 @@ def allocate(ins: list, consts: list, pinned: set, nv: int, nx: int) -> Allocati
     return Allocation(out, nslots["v"], nslots["x"], len(used["v"]), len(used["x"]))
 
 
-# result latencies of the IR ops (the cycle model's timing classes, hw/isa/table.py)
-_LATENCY = {"vload": 3, "lw": 3, "vtlt": 1, "vtge": 1, "vteq": 1, "vtne": 1, "and": 1,
-            "or": 1, "xori": 1, "vstore": 1, "sw": 1, "record": 1, "mask_out": 1}
 _ORDERED = ("record", "mask_out")       # outputs keep their order among themselves
+_CYCLES = CycleModel()
+
+
+def _latency(op: str) -> int:
+    """Result latency of IR op ``op``: the cycle model's latency of its instruction's
+    timing class; the output pseudo-ops (stores) 1; other pseudo-ops a vector ALU's."""
+    if op in BY_NAME:
+        return _CYCLES.latency_of(BY_NAME[op].timing)
+    return 1 if op in _ORDERED else _CYCLES.latency_of(BY_NAME["vadd"].timing)
 
 
 def _regs(vals) -> set:
@@ -182,7 +189,7 @@ def schedule(ins: list) -> list:
         for r in reads:
             if r in writer:
                 w = writer[r]
-                preds[j][w] = max(preds[j].get(w, 0), _LATENCY.get(ins[w].op, 2))
+                preds[j][w] = max(preds[j].get(w, 0), _latency(ins[w].op))
         for r in writes:
             for k in ([writer[r]] if r in writer else []) + readers.get(r, []):
                 preds[j].setdefault(k, 0)
@@ -211,7 +218,7 @@ def schedule(ins: list) -> list:
             succs[k].append(j)
     prio = [0] * n                              # longest latency path to the end
     for j in range(n - 1, -1, -1):
-        own = _LATENCY.get(ins[j].op, 2)
+        own = _latency(ins[j].op)
         prio[j] = max([own] + [preds[s][j] + prio[s] for s in succs[j]])
     issue, order, cycle = {}, [], 0
     left = set(range(n))
