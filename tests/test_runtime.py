@@ -184,3 +184,27 @@ def test_streaming_10000_steps_through_the_host_protocol():
         got = dev.run(x, record=["hid.spikes", "out.spikes"])
     for k in got.traces:
         np.testing.assert_array_equal(got.traces[k], ref.traces[k])
+
+
+def test_register_resident_state_is_in_memory_after_a_run():
+    """A pre-decayed LIF membrane lives in its accumulator register for the whole run and
+    is stored only in the step at the step limit (codegen_update._sync_stores); after a
+    streamed run (16-slot rings: many limits) the state read back is the last step's."""
+    rng = np.random.default_rng(0)
+    net = Network(dt=1.0)
+    inp = net.spike_input("in", 24)
+    hid = net.population("hid", 64, lif(), tau_mem=20.0)
+    net.project(inp, hid, rng.normal(0.5, 0.3, (24, 64)))
+    net.record(hid, "v")
+    net.record(hid, "spikes")
+    x = spikes(70, 24)
+    image = compile_network(net, "lanes8", calibrate=x, weights=16, ring_steps=16,
+                            input_ring_bytes=160)
+    assert any(k.startswith("__phase_update_hid_sync") for k in image.program.symbols)
+    for backend, kw in (("iss", {}), ("rtl", {"transport": FakeSocTransport("lanes8")})):
+        with open_device(backend, "lanes8", **kw) as dev:
+            dev.load(image)
+            r = dev.run(x)
+            v = r.trace("hid", "v")
+            assert r.spikes("hid").sum() > 0 and not np.array_equal(v[-1], v[-2])
+            np.testing.assert_array_equal(dev.read_array("pop.hid.v"), v[-1])

@@ -171,6 +171,10 @@ def _estimate(cg, program, spikes: dict) -> dict:
     est = body + words + sum(t["cycles_per_spike"] * t["spikes"] for t in terms.values())
     return {"instructions": len(program.text), "step_instructions": body,
             "fixed_cycles": body + words, "spike_terms": terms, "estimated_cycles": est,
+            # states kept in their accumulator registers for the whole run (never loaded)
+            "register_states": {name: sorted({i.attrs["mem"][1] for i in low.ins
+                                              if i.op == "vstore" and i.attrs.get("sync")})
+                                for name, low in cg.lowered.items()},
             "register_plan": {k: {"group": v["G"], "interleave": v["K"],
                                   "pinned_constants": v["npin"],
                                   "vector_spills": v["alloc"].v_spills}

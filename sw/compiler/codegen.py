@@ -46,8 +46,9 @@ preloaded mask words (a0 ..) during propagation; a0-a3 chunk pointers (resident:
 carried across updates and steps), a4 mask word, a5 spike buffer, s3-s11 ring pointers
 during updates; t0-t6, a6, a7, ra, tp the update's masks (resident, one chunk per word:
 a register of each mask's own from ``vtlt`` to the propagation). Registers a first pass
-leaves unused hold run constants (:func:`~.codegen_update.assign_spare`). Vector
-registers: accumulators at the top (v(32-A) .. v31), resident: the running maxima of
+leaves unused hold run constants (:func:`~.codegen_update.assign_spare`; one left over:
+header.n_steps, for the last step's state stores, :func:`~.codegen_update.run_constants`).
+Vector registers: accumulators at the top (v(32-A) .. v31), resident: the running maxima of
 ``max`` readouts right below them (loaded at ``__step``, stored at ``__done``) when
 they fit; pinned constants from v0 (resident: every population's, loaded once before
 ``__step``), temporaries between.
@@ -110,6 +111,7 @@ class CodeGen:
         self.prop_regs = {}     # population -> registers holding its row base and step
         self.a0 = None          # the known value of a0 (chunk pointer) where code is emitted
         self.spare, self.rreg, self.spare_used = list(spare), "t1", []  # (assign_spare)
+        self.nreg = None        # a run-long copy of header.n_steps (run_constants)
         self.ptr_regs, self.in_regs = {}, None      # run-long pointers, input constants
         self.xrec = self.yrec = None    # run-long record pointers of the first input
         self.s0_early = False           # t += 1 at the step's start (both: codegen_input)

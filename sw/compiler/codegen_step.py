@@ -30,6 +30,11 @@ after the window; a host falling behind right at a ring wrap enters it from
 host wrote every record before the start and whose output ring held every step (a pass
 through ``__wait_limit`` happens only when a host streams).
 
+**State stores** (:func:`emit_sync_stores`): a state that lives in its accumulator
+register for the whole run (a pre-decayed membrane) is written to its memory block only
+in the run's last step, through an out-of-line block; one not-taken branch per batch of
+chunks per step instead of a store per chunk.
+
 Input records: :mod:`.codegen_input`.
 """
 from __future__ import annotations
@@ -37,7 +42,8 @@ from __future__ import annotations
 from .codegen_input import record_register
 from .layout import HEADER
 
-__all__ = ["emit_entry", "emit_step_end", "emit_tails", "WAIT_OVERHEAD", "LIMIT_OVERHEAD"]
+__all__ = ["emit_entry", "emit_step_end", "emit_tails", "emit_sync_stores", "WAIT_OVERHEAD",
+           "LIMIT_OVERHEAD"]
 
 WAIT_OVERHEAD = 12    # wait cycles outside the rdcycle window: 3 (taken forward branch) + 9 (tail, jal)
 LIMIT_OVERHEAD = 11   # __wait_limit: 2 (bltu not taken instead of taken) + 9 (tail, jal)
@@ -65,6 +71,8 @@ def emit_entry(cg) -> list:
     b = cg.b
     b.label("__step")                   # entry (and resume) point
     b.lw(rd="s1", rs1="zero", imm=N_STEPS)
+    if cg.nreg:                         # (emit_sync_stores)
+        b.mv(rd=cg.nreg, rs="s1")
     b.li(cg.rreg, cg.R)
     if cg.xrec:         # the first input's record pointers (codegen_input)
         b.lw(rd=cg.yrec, rs1="zero", imm=_ctl(cg, cg.inputs[0]) + 4)
@@ -216,3 +224,27 @@ def _wait_loop(cg, label, resume, ctl) -> None:
         b.lw(rd="t0", rs1="zero", imm=ctl)
         b.bgeu(rs1="s0", rs2="t0", off=label + "_spin")
     _count_wait(b, WAIT_OVERHEAD, resume)
+
+
+def emit_sync_stores(cg, label, stores) -> None:
+    """The ``vstore`` of a state that stays in its accumulator register for the whole run
+    (``sync`` in the IR, see :class:`~.lower.Ins`), for a batch of chunks of the update
+    (:mod:`.codegen_update`), ``stores`` =
+    ``[(vector register, base register, offset)]``: instead of one store per chunk and
+    step, one branch per batch and step, taken only in the run's last step (t, s0,
+    already counts this step: ``cg.s0_early``; ``cg.nreg`` holds header.n_steps, loaded
+    at ``__step``), to an out-of-line block that stores every chunk and jumps back. So
+    the state in memory is current when the core stops (``__done``), as a host reads it
+    after a run; while the core runs or waits for the host, the memory copy may be older
+    (nothing on the core reads it). The detour happens once per run whatever the host
+    does, so the run's compute cycles stay independent of the host (module doc)."""
+    b = cg.b
+    b.beq(rs1="s0", rs2=cg.nreg, off=label)     # not taken (1 cycle) but in that step
+    b.label(label + "_back")        # (``__phase_update_``: the benchmark's phase split)
+
+    def block():
+        b.label(label)
+        for vs, rs, imm in stores:
+            b.vstore(vs2=vs, rs1=rs, imm=imm)
+        b.jal(rd="zero", off=label + "_back")
+    cg.outlines.append(block)

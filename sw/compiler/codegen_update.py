@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from .codegen import CHUNKREGS, MAX_GROUP, RINGREGS, XPOOL
 from .expr import CompileError
+from .codegen_step import emit_sync_stores
 from .regalloc import allocate, pressure, schedule
 
 __all__ = ["emit_update", "global_pins", "regplan", "run_constants", "long_constants",
@@ -196,6 +197,8 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
                            "bytes (state variables, constant arrays, readouts), more than "
                            "the 4096 that 12-bit offsets reach; use fewer state variables "
                            "or per-neuron parameters.")
+    # a register-resident state's stores only in the step before the core stops
+    sync_ok = not init and cg.resident and cg.s0_early and cg.nreg is not None
     for start in range(g0, g0 + n, K):
         chunks = list(range(start, min(start + K, g0 + n)))
         if ptr:
@@ -215,6 +218,11 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
         if not ptr:
             cg.a0 = base + start * blk + (0 if one_base else bias)
         for at, ins in enumerate(al.ins):
+            if sync_ok and len(chunks) > 1 and ins.op == "vstore" and ins.attrs.get("sync"):
+                emit_sync_stores(cg, f"__phase_update_{p.name}_sync_{start}_{at}",
+                             [(vreg(ins.srcs[0], k, c),) + mem(ins.attrs["mem"], k)
+                              for k, c in enumerate(chunks)])
+                continue
             for k, c in enumerate(chunks):
                 emit(ins, k, c, at)
         if cg.resident and not low.pre_decay:   # the next step's input starts at the bias
@@ -379,6 +387,10 @@ def run_constants(cg) -> int | None:
     starts with (:func:`chunk_pointer_after_step`), which is returned (None: unused)."""
     long_constants(cg)
     assign_spare(cg)
+    left = [r for r in cg.spare if r not in cg.spare_used]
+    if left:    # header.n_steps, for the last step's state stores (codegen_step.emit_sync_stores)
+        cg.nreg = left[0]
+        cg.spare_used.append(cg.nreg)
     a0 = chunk_pointer_after_step(cg)
     if a0 is not None:
         cg.b.li("a0", a0)

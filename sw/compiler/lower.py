@@ -43,7 +43,10 @@ _CMP = {"gt": ("vtlt", True), "lt": ("vtlt", False), "ge": ("vtge", False),
 @dataclass
 class Ins:
     """One IR instruction: mnemonic-like ``op``, destination value (or None), source
-    values, attributes (immediates, modifiers, memory reference)."""
+    values, attributes (immediates, modifiers, memory reference). A ``vstore`` with
+    ``sync`` set writes a state that lives in its accumulator register for the whole run
+    (a pre-decayed state): the program never reads that memory copy, so the code
+    generator may store it only when the core is about to stop (:mod:`.codegen_update`)."""
     op: str
     dst: tuple | None
     srcs: tuple = ()
@@ -327,8 +330,9 @@ class _Lowerer:
                                            (old, mask, new)), fv)
         changed = {v for v, _ in model.update} | {v for v, _ in model.reset}
         for var in model.states:
-            if var in changed:
-                self.emit("vstore", None, (self.env[var][0],), mem=("state", var))
+            if var in changed:      # sync: the run never reads it back (see Ins)
+                self.emit("vstore", None, (self.env[var][0],), mem=("state", var),
+                          sync=bool(split and var == split[0]))
         for var in self.records:
             self.emit("record", None, (self.env[var][0],), var=var)
         for name, var in self.rmax:
