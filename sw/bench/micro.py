@@ -14,7 +14,11 @@ vector memory: one vector-memory access per cycle.
   0 fixed cycles per spike (no vector-memory access is needed to find a spike's row).
 * Neuron update (:func:`updates`): 256 neurons of each built-in model with no input
   spikes; the update phase's cycles (:mod:`.phases`) per neuron per step. Limit: every
-  state variable loaded and stored once, ``2 * states / lanes`` cycles per neuron.
+  state variable that lives in vector memory loaded and stored once, ``2 * states /
+  lanes`` cycles per neuron; a state the compiler keeps in its accumulator register for
+  the whole run (image stats ``register_states``: a pre-decayed LIF/LI membrane) needs
+  no access, so a model whose states all stay in registers has limit 0 (ratio None:
+  the update is bound by its arithmetic, not by the memory).
 * Rounding (:func:`rounding`): ``vmul.sat`` with a 15-bit shift on random int16 pairs
   in each rounding mode (floor, round half up ``.rn``, stochastic ``.rs``); mean and
   standard deviation of ``result - exact`` in LSB next to FeNN's hardware figures
@@ -101,8 +105,10 @@ def updates(steps: int = 10, neurons: int = 256, config=None) -> dict:
         ph = split(cm, image.program)
         per_neuron = ph["phases"]["update"]["cycles"] / steps / neurons
         states = len(model.states)
-        limit = 2 * states / L
+        in_regs = len(image.stats["register_states"].get("pop", []))
+        limit = 2 * (states - in_regs) / L
         out[name] = {"cycles_per_neuron": per_neuron, "state_variables": states,
+                     "state_variables_in_registers": in_regs,
                      "limit_cycles_per_neuron": limit,
                      "ratio": _ratio(per_neuron, limit),
                      "instructions_per_vector": ph["phases"]["update"]["instructions"]

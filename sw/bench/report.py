@@ -60,10 +60,13 @@ def _rows(res: dict) -> list:
              f"limit {dn['limit_cycles_per_spike_256']:.0f}, ratio "
              f"{dn['ratio_per_spike_256']:.2f}")]
         for name, u in s["micro"]["update"].items():
+            regs = u.get("state_variables_in_registers", 0)
+            where = f"{u['state_variables']} state" + (f", {regs} in a register" if regs
+                                                       else "")
+            ratio = "no memory limit" if u["ratio"] is None else f"ratio {u['ratio']:.1f}"
             rows.append(("micro", f"update {name}: cycles per neuron",
                          f"{u['cycles_per_neuron']:.3f}",
-                         f"limit {u['limit_cycles_per_neuron']:.4f} ({u['state_variables']} "
-                         f"state), ratio {u['ratio']:.1f}"))
+                         f"limit {u['limit_cycles_per_neuron']:.4f} ({where}), {ratio}"))
     if "cpu" in s:
         c = s["cpu"]
         for name, v in c["numpy"].items():
@@ -214,8 +217,11 @@ def validate(res: dict) -> list:
         if not _positive(s["micro"]["dense"]["cycles_per_vector"]):
             bad.append("micro.dense.cycles_per_vector should be positive")
         for name, u in s["micro"]["update"].items():
-            if not _positive(u["cycles_per_neuron"]) or not _positive(u["ratio"]):
-                bad.append(f"micro.update.{name} should have positive cycles and ratio")
+            ratio_ok = _positive(u["ratio"]) if u["limit_cycles_per_neuron"] else \
+                u["ratio"] is None      # every state in a register: no memory limit
+            if not _positive(u["cycles_per_neuron"]) or not ratio_ok:
+                bad.append(f"micro.update.{name} should have positive cycles and a "
+                           "positive ratio (None when its limit is 0)")
     if "cpu" in s:
         for name, v in s["cpu"]["numpy"].items():
             if not _positive(v["seconds_per_sample"]):
