@@ -188,15 +188,10 @@ def test_streaming_10000_steps_through_the_host_protocol():
 
 def test_register_resident_state_is_in_memory_after_a_run():
     """A pre-decayed LIF membrane lives in its accumulator register for the whole run and
-    is stored only in the step at the step limit (codegen_update._sync_stores); after a
-    streamed run (16-slot rings: many limits) the state read back is the last step's."""
-    rng = np.random.default_rng(0)
-    net = Network(dt=1.0)
-    inp = net.spike_input("in", 24)
-    hid = net.population("hid", 64, lif(), tau_mem=20.0)
-    net.project(inp, hid, rng.normal(0.5, 0.3, (24, 64)))
-    net.record(hid, "v")
-    net.record(hid, "spikes")
+    is stored only in the run's last step (codegen_step.emit_sync_stores); after a
+    streamed run (16-slot rings: the core waits for the host many times) the state read
+    back is the last step's."""
+    net = small_net(n=64)
     x = spikes(70, 24)
     image = compile_network(net, "lanes8", calibrate=x, weights=16, ring_steps=16,
                             input_ring_bytes=160)
