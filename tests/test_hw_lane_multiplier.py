@@ -1,4 +1,5 @@
-"""LaneMultiplier against reference.vmul, with a new operation every clock cycle.
+"""LaneMultiplier against reference.vmul and the shift references, with a new operation
+every clock cycle.
 
 The vectors stream through the pipeline back to back (one per cycle) and each result is
 read ``latency`` edges after its inputs, so these tests also check full throughput.
@@ -11,7 +12,7 @@ from amaranth.sim import Simulator
 
 import reference as ref
 from spikevec.hw.vector_unit.arith import RoundMode
-from spikevec.hw.vector_unit.lane_multiplier import LaneMultiplier
+from spikevec.hw.vector_unit.lane_multiplier import LaneMultiplier, MulOp
 
 EDGES = sorted(set(ref.EDGE_VALUES) | {-32768, -32767, -1, 0, 1, 32766, 32767})
 R_EDGES = (0x0000, 0x0001, 0x7FFF, 0x8000, 0xFFFF, 0xA5C3)
@@ -24,8 +25,17 @@ def rand16(rng):
 
 
 def vec(a, b, shift, mode, sat, r):
-    c = {"saturate": sat, "round": MODES[mode], "shift": shift}
-    return (c, a, b, r, ref.vmul(a, b, shift, mode, bool(sat), r))
+    c = {"saturate": sat, "round": MODES[mode], "shift": shift, "op": MulOp.MUL}
+    return (c, a, b, r, ref.vmul(a, b, shift, mode, bool(sat), r), 0)
+
+
+def shift_vec(op, a, amount, mode="floor", sat=0, r=0, shift=0, b=0):
+    """A shift by ``amount``; ``shift`` (vmul's field) and ``b`` must be ignored."""
+    c = {"saturate": sat, "round": MODES[mode], "shift": shift, "op": op}
+    expect = {MulOp.SHIFT_LEFT: lambda: ref.vsll(a, amount, sat=bool(sat)),
+              MulOp.SHIFT_RIGHT_ARITHMETIC: lambda: ref.rshift(a, amount, mode, r),
+              MulOp.SHIFT_RIGHT_LOGICAL: lambda: ref.vsrl(a, amount)}[op]()
+    return (c, a, b, r, expect, amount)
 
 
 def run(vectors):
@@ -34,15 +44,17 @@ def run(vectors):
     lat = dut.latency
     assert lat == 2
     bad = []
-    idle = ({"saturate": 0, "round": RoundMode.FLOOR, "shift": 0}, 0, 0, 0, 0)
+    idle = ({"saturate": 0, "round": RoundMode.FLOOR, "shift": 0, "op": MulOp.MUL},
+            0, 0, 0, 0, 0)
 
     async def testbench(ctx):
         stream = list(vectors) + [idle] * lat
-        for i, (c, a, b, r, _) in enumerate(stream):
+        for i, (c, a, b, r, _, amount) in enumerate(stream):
             ctx.set(dut.ctl, c)
             ctx.set(dut.a, a)
             ctx.set(dut.b, b)
             ctx.set(dut.r, r)
+            ctx.set(dut.amount, amount)
             await ctx.tick()
             k = i + 1 - lat          # the vector whose result is visible now
             if k >= 0:
@@ -96,3 +108,36 @@ def test_stochastic_uses_top_bits_of_r():
     check(vectors)
     assert ref.vmul(1, 1, 3, "stochastic", True, 0xE000) == 1
     assert ref.vmul(1, 1, 3, "stochastic", True, 0xDFFF) == 0
+
+
+def test_shift_left_wrap_and_saturate():
+    """vsll/vslli as a * 2^amount; vmul's shift field and b do not matter."""
+    rng = random.Random(2)
+    vectors = []
+    for sat in (0, 1):
+        vectors += [shift_vec(MulOp.SHIFT_LEFT, a, s, sat=sat, shift=15 - s, b=rand16(rng))
+                    for a in EDGES for s in range(16)]
+        vectors += [shift_vec(MulOp.SHIFT_LEFT, rand16(rng), rng.randrange(16), sat=sat,
+                              mode=rng.choice(list(MODES)), r=rng.randrange(1 << 16))
+                    for _ in range(300)]
+    check(vectors)
+
+
+def test_shift_right_arithmetic_all_modes_and_logical():
+    """vsra/vsrai as rshift(a * 1, amount, round), never saturated; vsrl/vsrli on the
+    zero-extended a, always floor (its round and saturate controls are ignored)."""
+    rng = random.Random(3)
+    vectors = []
+    for mode in MODES:
+        rs = R_EDGES if mode == "stochastic" else (0xFFFF,)
+        vectors += [shift_vec(MulOp.SHIFT_RIGHT_ARITHMETIC, a, s, mode, sat=1, r=r,
+                              b=rand16(rng)) for a in EDGES for s in range(16) for r in rs]
+        vectors += [shift_vec(MulOp.SHIFT_RIGHT_ARITHMETIC, rand16(rng), rng.randrange(16),
+                              mode, r=rng.randrange(1 << 16)) for _ in range(300)]
+    vectors += [shift_vec(MulOp.SHIFT_RIGHT_LOGICAL, a, s, "half_up", sat=1, r=0xFFFF)
+                for a in EDGES for s in range(16)]
+    vectors += [shift_vec(MulOp.SHIFT_RIGHT_LOGICAL, rand16(rng), rng.randrange(16),
+                          rng.choice(list(MODES)), r=rng.randrange(1 << 16))
+                for _ in range(300)]
+    rng.shuffle(vectors)     # back-to-back changes of operation and modifiers
+    check(vectors)

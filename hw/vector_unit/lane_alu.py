@@ -4,8 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
 
-from .arith import (ELEMENT, INT16_MAX, INT16_MIN, RoundMode, rounding_bias, saturate16,
-                    saturate_or_wrap16, wrap16)
+from .arith import ELEMENT, saturate_or_wrap16
 
 __all__ = ["AluOp", "AluControl", "AluFlags", "LaneAlu"]
 
@@ -16,11 +15,12 @@ class AluOp(enum.Enum, shape=4):
     (``sat(x)`` when set, else ``wrap(x)``), ``r`` the lane generator output.
 
     Instruction mapping (done by the decoder, listed here only as documentation):
-    vadd/vaddi -> ADD (b = vs2[i] or the immediate), vsub -> SUBTRACT, vsll/vslli ->
-    SHIFT_LEFT, vsra/vsrai -> SHIFT_RIGHT_ARITHMETIC, vsrl/vsrli -> SHIFT_RIGHT_LOGICAL
-    (immediate shift amounts arrive in ``b``), vandadd -> AND_ADD (b = x[rs2]), vlacc ->
-    ACCUMULATE, vlacc8 -> ACCUMULATE_BYTE, vload8 -> ACCUMULATE_BYTE with ``a = 0``,
-    vlui/vfill/vsel/vload -> PASS_B, vrng -> RANDOM.
+    vadd/vaddi -> ADD (b = vs2[i] or the immediate), vsub -> SUBTRACT, vandadd ->
+    AND_ADD (b = x[rs2]), vlui/vfill/vsel/vload -> PASS_B, vrng -> RANDOM. The shifts
+    (vsll, vsra, vsrl and their immediate forms) run on the lane multiplier
+    (:class:`~.lane_multiplier.MulOp`); the accumulates (vlacc, vlacc8) and vload8 on
+    the lane's load stage and P3 adder (:class:`~.vector_lane.VectorLane`). Values 7 to
+    9, 11 and 12 are unused (former shift and accumulate paths).
     """
     ADD = 0                      # sat/wrap(a + b)
     SUBTRACT = 1                 # sat/wrap(a - b)
@@ -29,12 +29,7 @@ class AluOp(enum.Enum, shape=4):
     XOR = 4                      # a ^ b
     MIN = 5                      # signed minimum
     MAX = 6                      # signed maximum
-    SHIFT_LEFT = 7               # sat/wrap(a << (b & 15))
-    SHIFT_RIGHT_ARITHMETIC = 8   # rshift(a, b & 15, round): floor/half-up/stochastic
-    SHIFT_RIGHT_LOGICAL = 9      # wrap((a as uint16) >> (b & 15))
     AND_ADD = 10                 # wrap((a & (2^shift - 1)) + b), shift from control
-    ACCUMULATE = 11              # sat(a + (b << shift)), shift from control
-    ACCUMULATE_BYTE = 12         # sat(a + (sext8(b & 255) << shift))
     PASS_B = 13                  # b
     RANDOM = 14                  # r as int16
 
@@ -42,14 +37,11 @@ class AluOp(enum.Enum, shape=4):
 class AluControl(data.Struct):
     """Operation and modifiers of a :class:`LaneAlu`, shared by all lanes of a vector.
 
-    ``shift`` is the instruction's shift field: the mask width of AND_ADD and the weight
-    shift of ACCUMULATE/ACCUMULATE_BYTE (the shift operations take their amount from
-    ``b``). ``saturate`` matters for ADD, SUBTRACT and SHIFT_LEFT, ``round`` for
-    SHIFT_RIGHT_ARITHMETIC; both are ignored elsewhere.
+    ``shift`` is the instruction's shift field: the mask width of AND_ADD.
+    ``saturate`` matters for ADD and SUBTRACT and is ignored elsewhere.
     """
     op: AluOp
     saturate: 1
-    round: RoundMode
     shift: 4
 
 
@@ -66,22 +58,17 @@ class LaneAlu(wiring.Component):
     """Integer ALU of one lane: one operation per cycle, fixed latency.
 
     Inputs: ``ctl`` (:class:`AluControl`), operands ``a``, ``b`` (``signed(16)``) and
-    ``r`` (16-bit generator output, used only by SHIFT_RIGHT_ARITHMETIC in stochastic
-    mode and by RANDOM; the caller steps the generator in the same cycle, the ALU
-    samples ``r`` with the operands). Outputs: ``result`` (``signed(16)``) and
+    ``r`` (16-bit generator output, used only by RANDOM; the caller steps the generator
+    in the same cycle, the ALU samples ``r`` with the operands). Outputs: ``result`` (``signed(16)``) and
     ``flags`` (:class:`AluFlags`).
 
     Latency (``stages``): the inputs are sampled at the clock edge that ends the input
     cycle and ``result``/``flags`` are valid ``stages`` cycles later; a new operation is
     accepted every cycle, the pipeline always advances (no stall input).
 
-    * ``stages=2`` (default): stage 1 does the add/subtract, compare, min/max, logic,
-      AND_ADD, the left barrel shift with its overflow detection and the rounding bias
-      add; stage 2 the right barrel shift, the accumulate add and all saturation and
-      result selection. Chosen for 100 MHz on ECP5 speed 6 (a first one-stage
-      version placed and routed at about 65 MHz there, a lane with this one at about
-      114 MHz), and it equals the multiplier's latency so the two units can share one
-      write-back slot.
+    * ``stages=2`` (default): stage 1 does the add/subtract, compare, min/max, logic
+      and AND_ADD; stage 2 the saturation and result selection. Two stages equal the
+      multiplier's latency, so the two units share one write-back slot.
     * ``stages=1``: the same logic between the inputs and one output register.
 
     Semantics follow ``spikevec.hw.isa.table`` exactly; intermediate arithmetic is exact
@@ -147,58 +134,18 @@ class LaneAlu(wiring.Component):
             with m.Default():                # PASS_B
                 m.d.comb += simple.eq(b)
 
-        # One left shifter for SHIFT_LEFT and the accumulate weights; keep 17 low bits
-        # and whether the exact value fits in 16 and in 17 signed bits. An accumulate
-        # weight outside 17 bits saturates the sum whatever a is, so it is clamped.
-        accumulate = (op == AluOp.ACCUMULATE) | (op == AluOp.ACCUMULATE_BYTE)
-        weight = Mux(op == AluOp.ACCUMULATE_BYTE, b[:8].as_signed(), b)
-        left_in = Mux(accumulate, weight, a)
-        left_amount = Mux(accumulate, ctl.shift, b[:4])
-        shifted = Signal(signed(17))
-        m.d.comb += shifted.eq((left_in << left_amount)[:17])
-        # x << s fits 16 (17) signed bits iff bits [15 - s, 15] ([16 - s, 15]) of x all
-        # equal its sign: tested on x with a thermometer mask, beside the shifter.
-        left_sign = left_in[15]
-        differs = (left_in.as_unsigned() ^ left_sign.replicate(16))
-        mask16 = (Const(0xFFFF, 16) << (~left_amount)[:4])[:16]   # bits >= 15 - s
-        fits16 = ~(differs & mask16).any()
-        fits17 = ~(differs & (mask16 << 1)[:16]).any()
-
-        # Right shift input: a + rounding bias (17 bits, exact) or a zero-extended.
-        amount = b[:4]
-        bias = rounding_bias(amount, ctl.round, self.r)
-        right_in = Mux(op == AluOp.SHIFT_RIGHT_LOGICAL, a.as_unsigned(), a + bias)
-
         # ---- stage-1 register ------------------------------------------------------
         op_q = stage(op.as_value(), "op_q")
         sat_q = stage(ctl.saturate, "sat_q")
-        a_q = stage(a, "a_q")
         sum_q = stage(sum_, "sum_q")
         simple_q = stage(simple, "simple_q")
-        left_q = stage(shifted, "left_q")
-        fits16_q = stage(fits16, "fits16_q")
-        fits17_q = stage(fits17, "fits17_q")
-        sign_q = stage(left_sign, "sign_q")
-        right_in_q = stage(right_in[:17].as_signed(), "right_in_q")
-        amount_q = stage(amount, "amount_q")
         flags_q = stage(Cat(equal, less), "flags_q")
 
         # ---- stage 2 -------------------------------------------------------------
-        clamp16 = Mux(sign_q, Const(INT16_MIN, ELEMENT), Const(INT16_MAX, ELEMENT))
-        clamp17 = Mux(sign_q, Const(-65536, signed(17)), Const(65535, signed(17)))
-        acc_sum = Signal(signed(18))
-        m.d.comb += acc_sum.eq(a_q + Mux(fits17_q, left_q, clamp17))
-
         result = Signal(ELEMENT)
         with m.Switch(op_q):
             with m.Case(AluOp.ADD, AluOp.SUBTRACT):
                 m.d.comb += result.eq(saturate_or_wrap16(sum_q, sat_q))
-            with m.Case(AluOp.SHIFT_LEFT):
-                m.d.comb += result.eq(Mux(sat_q & ~fits16_q, clamp16, left_q[:16]))
-            with m.Case(AluOp.SHIFT_RIGHT_ARITHMETIC, AluOp.SHIFT_RIGHT_LOGICAL):
-                m.d.comb += result.eq(wrap16(right_in_q >> amount_q))
-            with m.Case(AluOp.ACCUMULATE, AluOp.ACCUMULATE_BYTE):
-                m.d.comb += result.eq(saturate16(acc_sum))
             with m.Default():
                 m.d.comb += result.eq(simple_q)
 

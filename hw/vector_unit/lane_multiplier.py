@@ -1,37 +1,54 @@
-"""The fixed-point multiplier of one vector lane: product, rounding shift, sat/wrap."""
+"""The fixed-point multiplier of one vector lane: product, rounding shift, sat/wrap; it
+also does the vector shifts (as products by a power of two or by one)."""
 from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
 
 from .arith import ELEMENT, INT16_MAX, INT16_MIN, RoundMode, rounding_bias
 
-__all__ = ["MulControl", "LaneMultiplier"]
+__all__ = ["MulOp", "MulControl", "LaneMultiplier"]
+
+
+class MulOp(enum.Enum, shape=2):
+    """What :class:`LaneMultiplier` computes; ``s`` is the control's ``shift`` for MUL
+    and the per-lane ``amount`` input for the shifts (vsll/vslli, vsra/vsrai,
+    vsrl/vsrli: the amount is ``vs2[i] & 15`` or the immediate)."""
+    MUL = 0                      # sat/wrap(rshift(a * b, s, round))
+    SHIFT_LEFT = 1               # sat/wrap(a * 2^s)         = sat/wrap(a << s)
+    SHIFT_RIGHT_ARITHMETIC = 2   # wrap(rshift(a * 1, s, round))
+    SHIFT_RIGHT_LOGICAL = 3      # wrap((a as uint16) >> s)  (always floor)
 
 
 class MulControl(data.Struct):
-    """Modifiers of a :class:`LaneMultiplier` operation, shared by all lanes.
+    """Operation and modifiers of a :class:`LaneMultiplier`, shared by all lanes.
 
-    ``shift`` (0..15) is the right shift applied to the 32-bit product, ``round`` how
-    the discarded bits round (:class:`RoundMode`), ``saturate`` whether the shifted
-    value is clamped to int16 (else wrapped to its low 16 bits).
+    ``op`` (:class:`MulOp`); ``shift`` (0..15) is vmul's right shift of the product,
+    ``round`` how the discarded bits round (:class:`RoundMode`; MUL and
+    SHIFT_RIGHT_ARITHMETIC), ``saturate`` whether the value is clamped to int16 (else
+    wrapped to its low 16 bits; MUL and SHIFT_LEFT).
     """
     saturate: 1
     round: RoundMode
     shift: 4
+    op: MulOp
 
 
 class LaneMultiplier(wiring.Component):
-    """``result = sat/wrap(rshift(a * b, shift, round))`` for one lane (``vmul``).
+    """``result = sat/wrap(rshift(a * b, shift, round))`` for one lane (``vmul``), and
+    the shifts of :class:`MulOp` as products (so the ALU needs no barrel shifters).
 
     Inputs (sampled together at the clock edge ending the input cycle): ``ctl``
-    (:class:`MulControl`), ``a``, ``b`` (``signed(16)``) and ``r`` (the lane generator's
-    16-bit output; only stochastic rounding reads it, the caller steps the generator in
-    the same cycle). Output: ``result`` (``signed(16)``).
+    (:class:`MulControl`), ``a``, ``b`` (``signed(16)``), ``amount`` (4 bits, the
+    shifts' per-lane amount) and ``r`` (the lane generator's 16-bit output; only
+    stochastic rounding reads it, the caller steps the generator in the same cycle).
+    Output: ``result`` (``signed(16)``). A shift multiplies ``a`` (zero-extended for the
+    logical one) by ``2^amount`` (left) or by 1 with the product shift ``amount``
+    (right): the same product, rounding and saturation path as vmul.
 
     Pipeline: latency 2 cycles, a new operation accepted every cycle (no stall input:
     the pipeline always advances).
 
-    * Stage 1 (input cycle -> edge 1): the exact 16x16 -> 32-bit signed product
+    * Stage 1 (input cycle -> edge 1): the exact 17x18 -> 32-bit signed product
       (maps onto one ECP5 MULT18X18D, its result captured in fabric flip-flops) and, in
       parallel, the rounding bias ``0`` / ``2^(s-1)`` / ``r >> (16 - s)``;
     * stage 2 (-> edge 2): ``sum = product + bias`` (exact: 32 bits cannot overflow),
@@ -46,6 +63,7 @@ class LaneMultiplier(wiring.Component):
     ctl: In(MulControl)
     a: In(ELEMENT)
     b: In(ELEMENT)
+    amount: In(4)
     r: In(16)
     result: Out(ELEMENT)
 
@@ -53,6 +71,21 @@ class LaneMultiplier(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        ctl, op = self.ctl, self.ctl.op
+        right = (op == MulOp.SHIFT_RIGHT_ARITHMETIC) | (op == MulOp.SHIFT_RIGHT_LOGICAL)
+        logical = op == MulOp.SHIFT_RIGHT_LOGICAL
+        # Operands: a (zero-extended for the logical shift) times b, 2^amount or 1.
+        ma, mb = Signal(signed(17)), Signal(signed(18))
+        m.d.comb += ma.eq(Mux(logical, self.a.as_unsigned(), self.a))
+        with m.Switch(op):
+            with m.Case(MulOp.MUL):
+                m.d.comb += mb.eq(self.b)
+            with m.Case(MulOp.SHIFT_LEFT):
+                m.d.comb += mb.eq(Const(1, 17) << self.amount)
+            with m.Default():
+                m.d.comb += mb.eq(1)
+        shift = Mux(right, self.amount, Mux(op == MulOp.MUL, ctl.shift, 0))
+        rnd = Mux(logical, RoundMode.FLOOR, ctl.round)
 
         # Stage 1: product, rounding bias and the overflow mask (all in parallel).
         product = Signal(signed(32))
@@ -63,11 +96,11 @@ class LaneMultiplier(wiring.Component):
         # shifted value to fit 16 bits: a thermometer mask over sum bits [15:32].
         fit_mask = Signal(17)
         m.d.sync += [
-            product.eq(self.a * self.b),
-            bias.eq(rounding_bias(self.ctl.shift, self.ctl.round, self.r)),
-            shift1.eq(self.ctl.shift),
-            saturate1.eq(self.ctl.saturate),
-            fit_mask.eq((Const(0x1FFFF, 17) << self.ctl.shift)[:17]),
+            product.eq(ma * mb),        # |product| <= 2^30: 32 signed bits hold it
+            bias.eq(rounding_bias(shift, rnd, self.r)),
+            shift1.eq(shift),
+            saturate1.eq(ctl.saturate & ~right),
+            fit_mask.eq((Const(0x1FFFF, 17) << shift)[:17]),
         ]
 
         # Stage 2: rounding add, then the arithmetic shift and the overflow test side

@@ -26,10 +26,10 @@ from ..rtl.decoder import Decoder
 from ..rtl.enums import Op, op_of
 from .arith import RoundMode
 from .lane_alu import AluControl, AluOp
-from .lane_multiplier import MulControl
+from .lane_multiplier import MulControl, MulOp
 
 __all__ = ["BSource", "ResultSource", "XSource", "TestCond", "VectorControl", "LaneOp",
-           "LANE_MAP", "VectorDecoder", "vector_instructions"]
+           "LANE_MAP", "VectorDecoder", "vector_instructions", "vector_reads"]
 
 
 class BSource(enum.Enum, shape=3):
@@ -77,6 +77,7 @@ class LaneOp:
     alu: AluOp = AluOp.PASS_B
     b: BSource = BSource.VS2
     result: ResultSource = ResultSource.ALU
+    mul: MulOp = MulOp.MUL         # with result MUL: vmul or a shift (amount from b)
     saturate: bool | None = None   # forced value; None: the SAT modifier, if any
     x: XSource = XSource.NONE
     test: TestCond = TestCond.EQ
@@ -92,11 +93,15 @@ _A = AluOp
 LANE_MAP = {
     "vadd": LaneOp(_A.ADD), "vsub": LaneOp(_A.SUBTRACT), "vand": LaneOp(_A.AND),
     "vor": LaneOp(_A.OR), "vxor": LaneOp(_A.XOR), "vmin": LaneOp(_A.MIN),
-    "vmax": LaneOp(_A.MAX), "vsll": LaneOp(_A.SHIFT_LEFT),
-    "vsra": LaneOp(_A.SHIFT_RIGHT_ARITHMETIC), "vsrl": LaneOp(_A.SHIFT_RIGHT_LOGICAL),
-    "vslli": LaneOp(_A.SHIFT_LEFT, BSource.IMM),
-    "vsrai": LaneOp(_A.SHIFT_RIGHT_ARITHMETIC, BSource.IMM),
-    "vsrli": LaneOp(_A.SHIFT_RIGHT_LOGICAL, BSource.IMM),
+    "vmax": LaneOp(_A.MAX),
+    "vsll": LaneOp(result=ResultSource.MUL, mul=MulOp.SHIFT_LEFT),
+    "vsra": LaneOp(result=ResultSource.MUL, mul=MulOp.SHIFT_RIGHT_ARITHMETIC),
+    "vsrl": LaneOp(result=ResultSource.MUL, mul=MulOp.SHIFT_RIGHT_LOGICAL),
+    "vslli": LaneOp(b=BSource.IMM, result=ResultSource.MUL, mul=MulOp.SHIFT_LEFT),
+    "vsrai": LaneOp(b=BSource.IMM, result=ResultSource.MUL,
+                    mul=MulOp.SHIFT_RIGHT_ARITHMETIC),
+    "vsrli": LaneOp(b=BSource.IMM, result=ResultSource.MUL,
+                    mul=MulOp.SHIFT_RIGHT_LOGICAL),
     "vaddi": LaneOp(_A.ADD, BSource.IMM, saturate=False),
     "vaddi.sat": LaneOp(_A.ADD, BSource.IMM, saturate=True),
     "vmul": LaneOp(result=ResultSource.MUL),
@@ -225,8 +230,7 @@ class VectorDecoder(wiring.Component):
         view = views[ins.fmt.name]
         latency = TIMING.latency_of(ins.timing)
         assert 1 <= latency < (1 << _LATENCY_BITS), f"{ins.name}: latency {latency}"
-        vregs = {op.field for name, op in ins.operands.items()
-                 if op.kind == Kind.VREG and (op.field != "rd" or ins.reads_rd)}
+        vregs = vector_reads(ins)
         has = {mod.name for mod in ins.modifiers}
         saturate = (Const(int(lane.saturate), 1) if lane.saturate is not None else
                     view[SAT.field] if SAT.name in has else Const(0, 1))
@@ -239,10 +243,9 @@ class VectorDecoder(wiring.Component):
         writes_v = ins.writes == "v"
         stmts = [
             ctl.vector.eq(1),
-            ctl.alu.op.eq(lane.alu), ctl.alu.saturate.eq(saturate),
-            ctl.alu.round.eq(round_mode), ctl.alu.shift.eq(shift),
+            ctl.alu.op.eq(lane.alu), ctl.alu.saturate.eq(saturate), ctl.alu.shift.eq(shift),
             ctl.mul.saturate.eq(saturate), ctl.mul.round.eq(round_mode),
-            ctl.mul.shift.eq(shift),
+            ctl.mul.shift.eq(shift), ctl.mul.op.eq(lane.mul),
             ctl.b_source.eq(lane.b), ctl.scalar_rs2.eq(lane.scalar_rs2),
             ctl.result.eq(lane.result), ctl.writes_v.eq(writes_v),
             ctl.latency.eq(latency if writes_v else 1),
@@ -257,6 +260,13 @@ class VectorDecoder(wiring.Component):
         if lane.mem == MemKind.VECTOR and not lane.store and ins.fmt.has_field("shift"):
             stmts.append(ctl.shift.eq(shift))
         return stmts
+
+
+def vector_reads(ins) -> set:
+    """The register fields (``"rs1"``, ``"rs2"``, ``"rd"``) whose vector registers the
+    ISA instruction ``ins`` reads."""
+    return {op.field for op in ins.operands.values()
+            if op.kind == Kind.VREG and (op.field != "rd" or ins.reads_rd)}
 
 
 def _round_mode(field):

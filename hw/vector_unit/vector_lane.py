@@ -40,9 +40,10 @@ class LoadControl(data.Struct):
 class VectorLane(wiring.Component):
     """Lane datapath. Stages, counted from the issue cycle ``t`` (EX):
 
-    * EX (``t``): operands ``a`` (vs1), ``b`` (vs2), ``c`` (vd) = the register-file read
+    * EX (``t``): operands ``a`` (vs1, or vd for the instructions that read vd: the
+      unit's read port A, see vector_unit.py) and ``b`` (vs2) = the register-file read
       data ``rf_*`` or a bypass (``sel_*``, :class:`Bypass`) from this lane's unit
-      results, ``w3``, the loaded value or ``w4``;
+      results, ``w3``, the loaded value or ``w4``; ``c`` (vd) is ``a``;
       the ALU ``b`` operand chosen by ``ex.b_source``; ``flag`` = the ``ex.test``
       comparison of ``a`` and ``b``; lane address ``lane_addr = a + imm`` (``neg``: < 0,
       ``over``: >= ``elements``), which addresses the lane memory (read when ``lmem_read``,
@@ -69,8 +70,8 @@ class VectorLane(wiring.Component):
         self.elements = elements
         super().__init__({
             "ex": In(VectorControl),
-            "sel_a": In(Bypass), "sel_b": In(Bypass), "sel_c": In(Bypass),
-            "rf_a": In(16), "rf_b": In(16), "rf_c": In(16),
+            "sel_a": In(Bypass), "sel_b": In(Bypass),
+            "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
             "rng_step": In(1), "rng_seed": In(1),
             "lmem_read": In(1), "lmem_write": In(1),
@@ -105,7 +106,7 @@ class VectorLane(wiring.Component):
             return value.as_signed()
         a, b, c = self.a, self.b, self.c
         m.d.comb += [a.eq(bypass(self.sel_a, self.rf_a)), b.eq(bypass(self.sel_b, self.rf_b)),
-                     c.eq(bypass(self.sel_c, self.rf_c))]
+                     c.eq(a)]
         alu_b = Signal(ELEMENT)
         with m.Switch(ex.b_source):
             with m.Case(BSource.IMM):
@@ -123,6 +124,7 @@ class VectorLane(wiring.Component):
         m.d.comb += [
             alu.ctl.eq(ex.alu), alu.a.eq(a), alu.b.eq(alu_b), alu.r.eq(rng.r),
             mul.ctl.eq(ex.mul), mul.a.eq(a), mul.b.eq(b), mul.r.eq(rng.r),
+            mul.amount.eq(alu_b[:4]),       # the shifts' amount: vs2[i] or the immediate
             rng.step.eq(self.rng_step), rng.write_s0.eq(self.rng_seed),
             rng.write_s1.eq(self.rng_seed), rng.seed_s0.eq(a), rng.seed_s1.eq(b),
             self.s0.eq(rng.s0), self.s1.eq(rng.s1),

@@ -1,4 +1,4 @@
-"""The vector register file: 32 registers of ``lanes`` x 16 bits, three read ports, one
+"""The vector register file: 32 registers of ``lanes`` x 16 bits, two read ports, one
 write port, and host access while the core is stopped."""
 from amaranth.hdl import Const, Module, Mux, Signal
 from amaranth.lib import memory, wiring
@@ -13,15 +13,16 @@ REGISTERS = 32
 
 class VectorRegisterFile(wiring.Component):
     """``mem`` (``lib.memory.Memory``, 32 rows of ``16 * lanes`` bits, lane ``i`` in bits
-    ``16 i`` up) with three synchronous read ports and one write port.
+    ``16 i`` up) with two synchronous read ports and one write port (no instruction
+    reads three vector registers: the vector unit reads ``vd`` through port A).
 
     Core ports:
 
-    * ``raddr_a``/``raddr_b``/``raddr_c`` (in, 5) -> ``rdata_a``/``rdata_b``/``rdata_c``
-      (out, ``16 * lanes``): the register addressed in the previous cycle (latency 1),
-      transparent: a write in that cycle to the same register shows its new value. The
-      vector unit addresses them from the look-ahead (ID) register fields, so the data
-      is ready when the instruction reaches EX. Port A is also the host's read port.
+    * ``raddr_a``/``raddr_b`` (in, 5) -> ``rdata_a``/``rdata_b`` (out, ``16 * lanes``):
+      the register addressed in the previous cycle (latency 1), transparent: a write in
+      that cycle to the same register shows its new value. The vector unit addresses
+      them from the look-ahead (ID) register fields, so the data is ready when the
+      instruction reaches EX. Port A is also the host's read port.
     * ``waddr`` (in, 5), ``wdata`` (in, ``16 * lanes``), ``we`` (in): write a whole
       register at the end of the cycle.
 
@@ -43,8 +44,8 @@ class VectorRegisterFile(wiring.Component):
         width = 16 * lanes
         self.words_per_register = lanes // 2
         super().__init__({
-            "raddr_a": In(5), "raddr_b": In(5), "raddr_c": In(5),
-            "rdata_a": Out(width), "rdata_b": Out(width), "rdata_c": Out(width),
+            "raddr_a": In(5), "raddr_b": In(5),
+            "rdata_a": Out(width), "rdata_b": Out(width),
             "waddr": In(5), "wdata": In(width), "we": In(1),
             "host_enable": In(1),
             "host": Out(HostMemorySignature(REGISTERS * self.words_per_register)),
@@ -57,18 +58,17 @@ class VectorRegisterFile(wiring.Component):
         words = self.words_per_register
         word_bits = (words - 1).bit_length()
         write = self.mem.write_port(granularity=32)
-        ports = [self.mem.read_port(transparent_for=(write,)) for _ in range(3)]
+        ports = [self.mem.read_port(transparent_for=(write,)) for _ in range(2)]
         host = self.host
         host_reg, host_word = host.addr[word_bits:], host.addr[:word_bits]
         host_word_q = Signal(max(1, word_bits))
         m.d.sync += host_word_q.eq(host_word)
 
-        read_a, read_b, read_c = ports
+        read_a, read_b = ports
         m.d.comb += [
             read_a.addr.eq(Mux(self.host_enable, host_reg, self.raddr_a)),
-            read_b.addr.eq(self.raddr_b), read_c.addr.eq(self.raddr_c),
+            read_b.addr.eq(self.raddr_b),
             self.rdata_a.eq(read_a.data), self.rdata_b.eq(read_b.data),
-            self.rdata_c.eq(read_c.data),
             host.rdata.eq(read_a.data.word_select(host_word_q, 32) if words > 1
                           else read_a.data[:32]),
         ]

@@ -51,12 +51,23 @@ from amaranth.lib.wiring import In, Out
 from ..config import CoreConfig
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
 from .scoreboard import Scoreboard
-from .vector_decoder import MemKind, ResultSource, VectorControl, VectorDecoder, XSource
+from .vector_decoder import (MemKind, ResultSource, VectorControl, VectorDecoder, XSource,
+                             vector_instructions, vector_reads)
 from .vector_lane import Bypass, LoadControl, VectorLane
 from .vector_memory import VectorMemory
 from .vector_register_file import REGISTERS, VectorRegisterFile
 
 __all__ = ["VectorUnit"]
+
+
+def _check_two_reads() -> None:
+    """The register file has two read ports, A (vs1, or vd) and B (vs2): no instruction
+    of the ISA table may read both vs1 and vd."""
+    for ins in vector_instructions():
+        if {"rs1", "rd"} <= vector_reads(ins):
+            raise AssertionError(f"The vector instruction {ins.name!r} reads vs1 and vd, "
+                                 "but the register file reads vd through vs1's port A; "
+                                 "give VectorRegisterFile a third read port for it.")
 
 
 def _log2(n: int) -> int:
@@ -93,6 +104,7 @@ class VectorUnit(wiring.Component):
         self.lanes = [VectorLane(config.lane_mem_elements) for _ in range(lanes)]
 
     def elaborate(self, platform):
+        _check_two_reads()
         m = Module()
         cfg, iss = self.config, self.issue
         n = cfg.lanes
@@ -117,19 +129,23 @@ class VectorUnit(wiring.Component):
         following = Signal(VectorControl)     # the instruction in EX in the next cycle
         m.d.comb += following.eq(Mux(iss.id_advance, dec.ctl.as_value(), ex.as_value()))
         src = sb.next
+        # Port A reads vd for the instructions that read it (vsel, vlacc, vlacc8), else
+        # vs1: none reads both (checked by _check_two_reads), so two ports suffice.
+        read_a = Signal(5)
+        m.d.comb += read_a.eq(Mux(following.reads_vd, following.vd, following.vs1))
         m.d.comb += [
             src.vs1.eq(following.vs1), src.vs2.eq(following.vs2), src.vd.eq(following.vd),
             src.reads_vs1.eq(following.reads_vs1), src.reads_vs2.eq(following.reads_vs2),
             src.reads_vd.eq(following.reads_vd),
-            rf.raddr_a.eq(following.vs1), rf.raddr_b.eq(following.vs2),
-            rf.raddr_c.eq(following.vd), rf.host_enable.eq(~self.running),
+            rf.raddr_a.eq(read_a), rf.raddr_b.eq(following.vs2),
+            rf.host_enable.eq(~self.running),
         ]
         # Result pipeline: what each of P1 to P4 will write.
         p1_w, p2_w, p3_w, p4_w = Signal(), Signal(), Signal(), Signal()
         p1_vd, p2_vd, p3_vd, p4_vd = Signal(5), Signal(5), Signal(5), Signal(5)
         p1_res, p2_res, p3_res = (Signal(ResultSource, name=f"p{k}_res") for k in (1, 2, 3))
-        sels = [Signal(Bypass, name=f"sel_{x}") for x in ("a", "b", "c")]
-        for sel, reg in zip(sels, (following.vs1, following.vs2, following.vd)):
+        sels = [Signal(Bypass, name=f"sel_{x}") for x in ("a", "b")]
+        for sel, reg in zip(sels, (read_a, following.vs2)):
             # The instruction now in P1 will be in P2 (its unit result selected by
             # ``p1_res``), the one in P2 in P3 (``w3`` or the loaded value), the one in P3
             # in P4 (``w4``); the youngest writer wins.
@@ -205,10 +221,8 @@ class VectorUnit(wiring.Component):
         for i, lane in enumerate(self.lanes):
             m.d.comb += [
                 lane.ex.eq(ex), lane.sel_a.eq(sels[0]), lane.sel_b.eq(sels[1]),
-                lane.sel_c.eq(sels[2]),
                 lane.rf_a.eq(rf.rdata_a[16 * i:16 * (i + 1)]),
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
-                lane.rf_c.eq(rf.rdata_c[16 * i:16 * (i + 1)]),
                 lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
                 lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
                 lane.lmem_read.eq(lane_mem & ~ex.store),
