@@ -124,7 +124,8 @@ class VectorLane(wiring.Component):
         m.d.comb += [
             alu.ctl.eq(ex.alu), alu.a.eq(a), alu.b.eq(alu_b), alu.r.eq(rng.r),
             mul.ctl.eq(ex.mul), mul.a.eq(a), mul.b.eq(b), mul.r.eq(rng.r),
-            mul.amount.eq(alu_b[:4]),       # the shifts' amount: vs2[i] or the immediate
+            # the shifts' amount: vs2[i] or the immediate (not through alu_b: timing)
+            mul.amount.eq(Mux(ex.b_source == BSource.IMM, ex.imm[:4], b[:4])),
             rng.step.eq(self.rng_step), rng.write_s0.eq(self.rng_seed),
             rng.write_s1.eq(self.rng_seed), rng.seed_s0.eq(a), rng.seed_s1.eq(b),
             self.s0.eq(rng.s0), self.s1.eq(rng.s1),
