@@ -57,8 +57,11 @@ _ECP5_DEVICE_FLAGS = {"LFE5U": "", "LFE5UM": "um-", "LFE5UM5G": "um5g-"}
 #: Log lines always shown as progress, and lines shown at most every 20 s.
 _MILESTONES = re.compile(
     r"^(\d+\. Executing \w+|Info: (Running placer|Placed \d+|Running router|"
-    r"Routing complete|Max frequency for clock .*|Program finished)|ERROR.*)")
-_STEPS = re.compile(r"^(\d+\.\d+\. Executing \w+|Info: \s*\d+ \|.*|Info: Packing.*)")
+    r"HeAP Placer Time.*|Routing complete|Max frequency for clock .*|Program finished)"
+    r"|ERROR.*)")
+#: (router1 prints a table row per batch of arcs, router2 an ``iter=`` line per pass)
+_STEPS = re.compile(r"^(\d+\.\d+\. Executing \w+|Info: \s*\d+ \|.*|Info: Packing.*"
+                    r"|Info:\s+iter=\d+ .*)")
 _STEP_INTERVAL_S = 20
 
 class FitError(ValueError):
