@@ -51,9 +51,7 @@ class VectorLane(wiring.Component):
       the ALU ``b`` operand chosen by ``ex.b_source``; ``flag`` = the ``ex.test``
       comparison of ``a`` and ``b``; lane address ``lane_addr = a + imm`` (``neg``: < 0,
       ``over``: >= ``elements``), which addresses the lane memory (read when ``lmem_read``,
-      written with ``b`` when ``lmem_write`` and not ``neg``: the write lands at the end
-      of ``t+1``, from registers, and a read issued at ``t+1`` gets its value forwarded,
-      so the delay is invisible); the ALU, multiplier and
+      written with ``b`` when ``lmem_write`` and not ``neg``); the ALU, multiplier and
       generator (``rng_step``, ``rng_seed``: s0 = a, s1 = b) sample at the end of ``t``.
     * P1 (``t+1``): memory data arrives and is registered with no logic in between (the
       unit registers the vector memory row and drives ``vmem_element``/``vmem_byte``
@@ -162,19 +160,10 @@ class VectorLane(wiring.Component):
         core_read = self.lmem.read_port(transparent_for=(host_write,))
         host_read = self.lmem.read_port(transparent_for=(core_write, host_write))
         lane_index = self.lane_addr.as_unsigned()[:addr_bits]
-        # The core's write lands one cycle after the store issues, from registers: the
-        # write enable depends on the lane fault, an OR over every lane's address check,
-        # which so ends at a flip-flop instead of at the block RAM. A read issued in that
-        # cycle gets the written value forwarded (``fwd``, used in P2).
-        w_en, w_addr, w_data = Signal(), Signal(addr_bits), Signal(16)
-        m.d.sync += [w_en.eq(self.lmem_write & ~self.neg), w_addr.eq(lane_index),
-                     w_data.eq(b)]
-        fwd1, fwd2, fdata1, fdata2 = Signal(), Signal(), Signal(16), Signal(16)
-        m.d.sync += [fwd1.eq(w_en & (w_addr == lane_index) & self.lmem_read),
-                     fdata1.eq(w_data), fwd2.eq(fwd1), fdata2.eq(fdata1)]
         m.d.comb += [
             core_read.addr.eq(lane_index), core_read.en.eq(self.lmem_read),
-            core_write.addr.eq(w_addr), core_write.data.eq(w_data), core_write.en.eq(w_en),
+            core_write.addr.eq(lane_index), core_write.data.eq(b),
+            core_write.en.eq(self.lmem_write & ~self.neg),
             host_read.addr.eq(self.host_addr), host_write.addr.eq(self.host_addr),
             host_write.data.eq(self.host_wdata), host_write.en.eq(self.host_we),
             self.host_rdata.eq(host_read.data),
@@ -190,7 +179,7 @@ class VectorLane(wiring.Component):
         m.d.sync += [c2.eq(c1), neg2.eq(neg1), c3.eq(c2)]
         load = self.load
         element = Signal(ELEMENT)
-        m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, Mux(fwd2, fdata2, lmem_q)),
+        m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, lmem_q),
                                    Mux(load.byte, self.vmem_byte.as_signed(),
                                        self.vmem_element)))
         full = Signal(signed(17))
