@@ -20,18 +20,14 @@ class Bypass(data.Struct):
     instruction is a load or an accumulate, whose value is not due yet: the scoreboard
     stalls its readers) or the multiplier (``mul``); of the one issued three cycles
     earlier (P3): ``w3`` (an ALU or multiplier result) or ``loaded`` (a load); of the
-    one issued four cycles earlier (P4): ``w4``; of the one issued five cycles earlier,
-    which wrote the register file in the cycle of the read (the read ports are not
-    transparent, so the read data come straight from flip-flops): ``w5``. One-hot
-    selects of the unit outputs themselves keep the operand an AND-OR of registers,
-    with no decode in front."""
+    one issued four cycles earlier (P4): ``w4``. One-hot selects of the unit outputs
+    themselves keep the operand an AND-OR of registers, with no decode in front."""
     rf: 1
     alu: 1
     mul: 1
     w3: 1
     loaded: 1
     w4: 1
-    w5: 1
 
 
 class LoadControl(data.Struct):
@@ -100,13 +96,10 @@ class VectorLane(wiring.Component):
 
         # EX: operands ---------------------------------------------------------------
         loaded, weight = Signal(ELEMENT), Signal(signed(17))
-        w5 = Signal(ELEMENT)            # w4 one cycle later: the value just written
-        m.d.sync += w5.eq(self.w4)
 
         def bypass(sel, rf):
             terms = ((sel.rf, rf), (sel.alu, alu.result), (sel.mul, mul.result),
-                     (sel.w3, self.w3), (sel.loaded, loaded), (sel.w4, self.w4),
-                     (sel.w5, w5))
+                     (sel.w3, self.w3), (sel.loaded, loaded), (sel.w4, self.w4))
             value = 0
             for flag, source in terms:
                 value = value | (flag.replicate(16) & source.as_unsigned())

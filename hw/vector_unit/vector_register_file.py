@@ -19,11 +19,8 @@ class VectorRegisterFile(wiring.Component):
     Core ports:
 
     * ``raddr_a``/``raddr_b`` (in, 5) -> ``rdata_a``/``rdata_b`` (out, ``16 * lanes``):
-      the register addressed in the previous cycle (latency 1), **not** transparent: a
-      write in that cycle to the same register is not seen (the vector unit bypasses
-      it, ``w5``), so ``synth_ecp5`` puts the read registers after the distributed RAM
-      and the data leave flip-flops (a transparent port gets its address registered
-      instead, which puts the RAM read in the operand paths). The vector unit addresses
+      the register addressed in the previous cycle (latency 1), transparent: a write in
+      that cycle to the same register shows its new value. The vector unit addresses
       them from the look-ahead (ID) register fields, so the data is ready when the
       instruction reaches EX. Port A is also the host's read port.
     * ``waddr`` (in, 5), ``wdata`` (in, ``16 * lanes``), ``we`` (in): write a whole
@@ -39,7 +36,7 @@ class VectorRegisterFile(wiring.Component):
 
     Every port is a plain ``lib.memory`` port with no logic in front beyond the host
     multiplexer, so ``synth_ecp5`` maps the file to distributed RAM (one copy per read
-    port) with the read data registered in flip-flops.
+    port) with the read registers in flip-flops.
     """
 
     def __init__(self, lanes: int):
@@ -61,7 +58,7 @@ class VectorRegisterFile(wiring.Component):
         words = self.words_per_register
         word_bits = (words - 1).bit_length()
         write = self.mem.write_port(granularity=32)
-        ports = [self.mem.read_port() for _ in range(2)]
+        ports = [self.mem.read_port(transparent_for=(write,)) for _ in range(2)]
         host = self.host
         host_reg, host_word = host.addr[word_bits:], host.addr[:word_bits]
         host_word_q = Signal(max(1, word_bits))

@@ -148,19 +148,16 @@ class VectorUnit(wiring.Component):
         for sel, reg in zip(sels, (read_a, following.vs2)):
             # The instruction now in P1 will be in P2 (its unit result selected by
             # ``p1_res``), the one in P2 in P3 (``w3`` or the loaded value), the one in P3
-            # in P4 (``w4``), the one in P4, which writes the register file now, where
-            # the (non-transparent) read does not see it, in P5 (``w5``); the youngest
-            # writer wins.
+            # in P4 (``w4``); the youngest writer wins.
             hit1, hit2 = p1_w & (p1_vd == reg), p2_w & (p2_vd == reg)
-            hit3, hit4 = p3_w & (p3_vd == reg), p4_w & (p4_vd == reg)
+            hit3 = p3_w & (p3_vd == reg)
             older2 = ~hit1 & hit2
             m.d.sync += [
                 sel.alu.eq(hit1 & (p1_res != ResultSource.MUL)),
                 sel.mul.eq(hit1 & (p1_res == ResultSource.MUL)),
                 sel.w3.eq(older2 & (p2_res != ResultSource.LOADED)),
                 sel.loaded.eq(older2 & (p2_res == ResultSource.LOADED)),
-                sel.w4.eq(~hit1 & ~hit2 & hit3), sel.w5.eq(~hit1 & ~hit2 & ~hit3 & hit4),
-                sel.rf.eq(~hit1 & ~hit2 & ~hit3 & ~hit4),
+                sel.w4.eq(~hit1 & ~hit2 & hit3), sel.rf.eq(~hit1 & ~hit2 & ~hit3),
             ]
 
         # EX: addresses and faults -------------------------------------------------------
