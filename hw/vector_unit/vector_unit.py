@@ -4,7 +4,8 @@ issue port.
 Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage):
 
 * ID (``t-1``, look-ahead ``id_*``): :class:`VectorDecoder` decodes the instruction,
-  the register file reads ``vs1``/``vs2``/``vd``, the :class:`Scoreboard` computes
+  the register file reads ``vs1`` (or ``vd``, for the instructions that read it) and
+  ``vs2`` on its two ports, the :class:`Scoreboard` computes
   whether it must stall, and the bypass selects are found; all are registered.
   While an instruction stalls in EX the same happens again for it, every cycle.
 * EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
