@@ -59,8 +59,8 @@ class LaneAlu(wiring.Component):
 
     Inputs: ``ctl`` (:class:`AluControl`), operands ``a``, ``b`` (``signed(16)``) and
     ``r`` (16-bit generator output, used only by RANDOM; the caller steps the generator
-    in the same cycle, the ALU samples ``r`` with the operands). Outputs: ``result`` (``signed(16)``) and
-    ``flags`` (:class:`AluFlags`).
+    in the same cycle, the ALU samples ``r`` with the operands). Outputs: ``result``
+    (``signed(16)``) and ``flags`` (:class:`AluFlags`).
 
     Latency (``stages``): the inputs are sampled at the clock edge that ends the input
     cycle and ``result``/``flags`` are valid ``stages`` cycles later; a new operation is

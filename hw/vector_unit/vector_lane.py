@@ -1,6 +1,6 @@
 """One lane of the vector unit: operand bypass, ALU, multiplier, generator, load /
 accumulate stage and the lane-local memory."""
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Const, Module, Mux, Signal, signed
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 

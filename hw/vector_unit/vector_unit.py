@@ -45,7 +45,7 @@ Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core run
 (``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mem``,
 ``vmem.mem``, ``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
 """
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 

@@ -197,7 +197,7 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
                            "bytes (state variables, constant arrays, readouts), more than "
                            "the 4096 that 12-bit offsets reach; use fewer state variables "
                            "or per-neuron parameters.")
-    # a register-resident state's stores only in the step before the core stops
+    # a register-resident state is stored only in the run's last step (emit_sync_stores)
     sync_ok = not init and cg.resident and cg.s0_early and cg.nreg is not None
     for start in range(g0, g0 + n, K):
         chunks = list(range(start, min(start + K, g0 + n)))
