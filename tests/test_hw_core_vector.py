@@ -223,6 +223,29 @@ def test_faults():
     assert causes.count("VECTOR_FAULT") == len(cases), causes
 
 
+def test_partial_lane_fault_changes_nothing():
+    """A lane-memory store or load whose addresses are out of range in some lanes only
+    writes nothing - not even its in-range lanes (the lane memories write a cycle after
+    issue, when the fault is known) - and the younger instructions (a scalar store, a
+    vector-memory store, a lane store, a register write) are squashed."""
+    cfg = TINY8
+    E = cfg.lane_mem_elements
+    regs = edge_registers(cfg.lanes, 4)
+    regs[7] = [0, E // 2, E - 1, -1, E, 3, E + 7, 1][:cfg.lanes]     # lanes 4 and 6 over
+    regs[9] = [5, 6, 7, 8, 9, 10, 11, 12][:cfg.lanes]
+    tail = "\n sw a0, 0(zero)\n vstore v9, 0(zero)\n vstorel v9, 0(v9)\n vadd v9, v9, v9"
+    lmem = [[random.Random(i).randint(-32768, 32767) for _ in range(E)]
+            for i in range(cfg.lanes)]
+    cases = [{"text": f"li a0, 77\n {head}{tail}\n ecall", "v": regs, "lmem": lmem,
+              "vmem": small_vmem(cfg, 8)}
+             for head in ("vstorel v3, 0(v7)", "vloadl v9, 0(v7)", "vloadl v7, 0(v7)")]
+    results = _run(cfg, cases, "partial lane faults")
+    for words, init, rtl in results:
+        assert rtl["cause"] == "VECTOR_FAULT"
+        assert rtl["lmem"] == [list(row) for row in lmem], "a faulting lane access wrote"
+        assert rtl["dmem"][0] == 0, "the scalar store after the fault was not squashed"
+
+
 def fault_after_stall_programs(cfg):
     """Faulting instructions that first wait for an operand: at the stop the cycle counter
     reads the faulting instruction's issue cycle (CycleModel), in the RTL and the model."""

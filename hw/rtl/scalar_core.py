@@ -19,8 +19,9 @@ Stages and what happens in each:
   instructions issue here; loads and stores address data memory (stores write here);
   the branch outcome is checked against the prediction and registered;
 * **MEM**: a mispredicted branch or a ``jalr`` redirects the fetch (squashing EX, ID and
-  IF2); a load, store or vector instruction that faulted in EX traps here (it does not
-  retire; the younger instruction in EX is squashed); loads receive their word (and
+  IF2); a load or store that faulted in EX, or a vector instruction whose fault the
+  vector unit reports now, traps here (it does not retire; the younger instruction in
+  EX is squashed); loads receive their word (and
   register it as it leaves the block RAM); ``mul`` sums its registered partial products;
   ``clz``/``ctz``/``cpop`` count;
 * **WB**: loads align their word; the register file is written.
@@ -43,7 +44,7 @@ operand waits), at an illegal instruction or fetch fault the cycle it reached EX
 
 Vector port notes: an instruction may advance from ID (``id_advance``) and then be
 squashed in EX (``valid`` stays low) by an older mispredicted branch or an older
-faulting load/store in MEM; ``valid`` is also held low while the instruction waits for
+faulting load, store or vector instruction in MEM; ``valid`` is also held low while the instruction waits for
 a scalar operand produced by a load, ``mul`` or count just before it.
 
 Control: ``start`` (in), when the core is not running, starts it at ``start_pc`` (in,
@@ -230,7 +231,9 @@ class ScalarCore(wiring.Component):
         m_word_addr = Signal.like(lsu.ex_word_addr)
         m_byte_en, m_wdata, m_pc, m_word = Signal(4), Signal(32), Signal(32), Signal(32)
         m_fault, m_cause, m_fault_addr = Signal(), Signal(TrapCause), Signal(32)
-        m_vec_fault = Signal()      # the trap address is the vector unit's (due in MEM)
+        m_scalar_fault = Signal()   # a load/store faulted in EX (registered)
+        m_scalar_cause = Signal(TrapCause)
+        m_vec = Signal()            # a vector instruction issued in EX: its fault is due now
         m_store = Signal()
         m_redirect, m_target = Signal(), Signal(32)
         w_valid, w_rd, w_writes_x, w_result = Signal(), Signal(5), Signal(), Signal(32)
@@ -282,7 +285,8 @@ class ScalarCore(wiring.Component):
 
         # EX: squash, traps, waits ---------------------------------------------------------
         # An instruction in EX is squashed by an older mispredicted branch/jalr or an older
-        # faulting instruction, both in MEM (registered, so this is fast).
+        # faulting instruction, both in MEM (registers, or the vector unit's fault: an OR
+        # of registered lane flags).
         e_live = e_valid & ~m_redirect & ~m_fault
         ex_trap = e_live & e_trap
         m.d.comb += [
@@ -292,7 +296,6 @@ class ScalarCore(wiring.Component):
             vec.rs1_value.eq(a), vec.rs2_value.eq(b),
             vec.id_valid.eq(d_valid), vec.id_op.eq(dec.op), vec.id_word.eq(d_word),
         ]
-        vec_fault = vec.valid & vec.fault
         ex_hold = Signal()
         m.d.comb += ex_hold.eq(e_live & ~e_trap &
                                (e_wait.any() | (vec.valid & vec.stall)))
@@ -394,7 +397,7 @@ class ScalarCore(wiring.Component):
             m.d.sync += [
                 running.eq(0), status.halted.eq(1), status.cause.eq(m_cause),
                 status.trap_pc.eq(m_pc), status.trap_word.eq(m_word),
-                status.trap_addr.eq(Mux(m_vec_fault, vec.fault_addr, m_fault_addr)),
+                status.trap_addr.eq(Mux(m_vec, vec.fault_addr, m_fault_addr)),
                 f_valid.eq(0), d_valid.eq(0), e_valid.eq(0),
                 cycles.eq(cycles - 1), instret.eq(instret - 1),
             ]
@@ -449,23 +452,28 @@ class ScalarCore(wiring.Component):
                     m.d.sync += e_valid.eq(0)
 
         # Sequential: MEM and WB (they drain even after a halt) ----------------------------
-        ex_fault = lsu.ex_fault | vec_fault
+        # A vector instruction's fault (and its address) arrive from the unit in MEM, so
+        # the lane-address adders and their OR over all lanes feed no EX path.
+        m.d.comb += [
+            m_fault.eq(m_scalar_fault | (m_vec & vec.fault)),
+            m_cause.eq(Mux(m_vec, TrapCause.VECTOR_FAULT, m_scalar_cause)),
+        ]
         m.d.sync += [
             m_valid.eq(e_fire), m_rd.eq(e_rd), m_writes_x.eq(e_writes_x),
             m_result.eq(alu.result | (e_vector.replicate(32) & vec.x_result)),
             m_load.eq(lsu.ex_is_load), m_late_mul.eq(e_late_mul), m_op.eq(e_op),
             m_store.eq(lsu.ex_is_store),
-            restore.eq(m_fault & m_store), restore_addr.eq(m_word_addr),
+            restore.eq(m_scalar_fault & m_store), restore_addr.eq(m_word_addr),
             restore_en.eq(m_byte_en),
             m_count.eq(e_count), m_clz.eq(e_clz), m_ctz.eq(e_ctz),
             m_count_parts.eq(count_partials(a)),
             m_addr_lo.eq(lsu.ex_addr[:2]),
             m_word_addr.eq(lsu.ex_word_addr), m_byte_en.eq(lsu.ex_byte_en),
             m_wdata.eq(lsu.ex_wdata), m_pc.eq(e_pc), m_word.eq(e_word),
-            m_fault.eq(e_fire & ex_fault),
-            m_cause.eq(Mux(vec_fault, TrapCause.VECTOR_FAULT,
-                           Mux(lsu.ex_is_load, TrapCause.LOAD_FAULT, TrapCause.STORE_FAULT))),
-            m_fault_addr.eq(lsu.ex_addr), m_vec_fault.eq(vec_fault),
+            m_scalar_fault.eq(e_fire & lsu.ex_fault), m_vec.eq(e_fire & e_vector),
+            m_scalar_cause.eq(Mux(lsu.ex_is_load, TrapCause.LOAD_FAULT,
+                                  TrapCause.STORE_FAULT)),
+            m_fault_addr.eq(lsu.ex_addr),
             m_redirect.eq(e_fire & mispredict),
             m_target.eq(Mux(e_jalr, Cat(Const(0, 1), alu.sum[1:]),
                             Mux(e_pred, e_const, e_target))),

@@ -20,8 +20,10 @@ class VectorIssueSignature(wiring.Signature):
     """Core -> vector unit issue interface.
 
     Issue (EX stage). ``valid`` is high while a legal vector instruction sits in EX; it
-    *issues* in a cycle where ``valid & ~stall & ~fault``, and then leaves EX at the next
-    clock edge. Side effects must happen only for issued instructions.
+    *issues* in a cycle where ``valid & ~stall``, and then leaves EX at the next clock
+    edge. Only issued instructions may have side effects, and an issued instruction that
+    faults (below) must have none: the unit holds back what it would change until the
+    fault is known.
 
     * ``op`` (:data:`Op`), ``word`` (32): the instruction and its raw word (read format
       fields such as ``shift``/``round``/``sat``/``imm16``/``imm8`` through
@@ -35,17 +37,17 @@ class VectorIssueSignature(wiring.Signature):
     * ``x_result`` (in, 32): for instructions that write ``x[rd]`` (``vtst*``,
       ``vextract``), the value, sampled in the issue cycle and forwarded like an ALU
       result (no extra cycle);
-    * ``fault`` (in), ``fault_addr`` (in, 32): refuse the instruction in EX (for example
-      a vector address outside vector memory); the core halts with
-      ``TrapCause.VECTOR_FAULT`` and the address. ``fault_addr`` is due one cycle after
-      ``fault`` (the faulting instruction's MEM cycle, when the core traps and samples
-      it), so the unit can register the addresses and pick the faulting one (the lowest
-      faulting lane) from registers. ``fault`` counts only in the issue
-      cycle (``valid & ~stall``): ``stall`` wins, so the fault is taken in the
-      instruction's cycle-model issue cycle. The core only registers it (the trap happens
-      one cycle later, in MEM, and the younger instruction then in EX is squashed), so it
-      may be combinational; ``stall`` feeds the core's hold and fetch logic directly and
-      must come from a register.
+    * ``fault`` (in), ``fault_addr`` (in, 32): both due in the cycle after an
+      instruction issued (its MEM cycle), and only then meaningful: ``fault`` high
+      refuses that instruction (for example a vector address outside vector memory, or
+      a lane address outside lane memory), the core halts with
+      ``TrapCause.VECTOR_FAULT`` and ``fault_addr``, and the younger instruction then
+      in EX is squashed. The fault belongs to the instruction's cycle-model issue cycle
+      (``stall`` wins). Being a cycle late lets the unit compute both from registered
+      addresses (no lane-address adder or OR over lanes feeds the core's EX control);
+      ``fault`` still feeds the core's squash logic directly, so keep it a shallow
+      function of registers. ``stall`` feeds the core's hold and fetch logic directly
+      and must come from a register.
 
     Look-ahead (ID stage), so the unit can start reading its register file one cycle early:
     ``id_valid``/``id_op``/``id_word`` describe the (possibly illegal or scalar)

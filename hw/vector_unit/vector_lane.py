@@ -46,15 +46,18 @@ class VectorLane(wiring.Component):
       results, ``w3``, the loaded value or ``w4``; ``c`` (vd) is ``a``;
       the ALU ``b`` operand chosen by ``ex.b_source``; ``flag`` = the ``ex.test``
       comparison of ``a`` and ``b``; lane address ``lane_addr = a + imm`` (``neg``: < 0,
-      ``over``: >= ``elements``), which addresses the lane memory (read when ``lmem_read``,
-      written with ``b`` when ``lmem_write`` and not ``neg``); the ALU, multiplier and
-      generator (``rng_step``, ``rng_seed``: s0 = a, s1 = b) sample at the end of ``t``.
-    * P1 (``t+1``): memory data arrives and is registered with no logic in between (the
-      unit registers the vector memory row and drives ``vmem_element``/``vmem_byte``
-      from it in P2; block-RAM outputs are slow on ECP5).
+      ``over``: >= ``elements``), registered with ``b``, ``lmem_read`` and
+      ``lmem_write``; the ALU, multiplier and generator (``rng_step``, ``rng_seed``:
+      s0 = a, s1 = b) sample at the end of ``t``.
+    * P1 (``t+1``): the lane memory is read (if ``lmem_read`` was high) and written with
+      ``b`` (if ``lmem_write`` was high, the address was not ``neg`` and ``lmem_cancel``,
+      the unit's fault for this instruction, is low) from the registers, so no adder
+      or fault logic sits in front of the block RAM. The vector memory's row arrives (the
+      unit registers it and drives ``vmem_element``/``vmem_byte`` from it in P2).
     * P2 (``t+2``): ``v2`` (out) = the ALU or multiplier result chosen by
       ``p2_result``, the value of a latency-2 instruction, registered as ``w3``; the
-      load stage (``load``, :class:`LoadControl`) makes ``sat16(x << shift)`` for loads
+      load stage (``load``, :class:`LoadControl`; lane-memory data straight from the
+      block RAM) makes ``sat16(x << shift)`` for loads
       and the 17-bit clamped weight for accumulates, registered.
     * P3 (``t+3``): ``w3`` (out) or the loaded value (latency 3); the accumulate adder
       ``sat16(vd + weight)`` runs; ``w4`` (out, a register) = one of them, chosen by
@@ -74,7 +77,7 @@ class VectorLane(wiring.Component):
             "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
             "rng_step": In(1), "rng_seed": In(1),
-            "lmem_read": In(1), "lmem_write": In(1),
+            "lmem_read": In(1), "lmem_write": In(1), "lmem_cancel": In(1),
             "load": In(LoadControl), "vmem_element": In(16), "vmem_byte": In(8),
             "p2_result": In(ResultSource), "p3_result": In(ResultSource),
             "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT), "flag": Out(1),
@@ -98,12 +101,15 @@ class VectorLane(wiring.Component):
         loaded, weight = Signal(ELEMENT), Signal(signed(17))
 
         def bypass(sel, rf):
-            terms = ((sel.rf, rf), (sel.alu, alu.result), (sel.mul, mul.result),
-                     (sel.w3, self.w3), (sel.loaded, loaded), (sel.w4, self.w4))
-            value = 0
+            # The register file's data arrives last (distributed RAM read through a
+            # high-fanout address): the AND-OR of the registered results comes first and
+            # the register file meets a single 2:1 multiplexer.
+            terms = ((sel.alu, alu.result), (sel.mul, mul.result), (sel.w3, self.w3),
+                     (sel.loaded, loaded), (sel.w4, self.w4))
+            early = 0
             for flag, source in terms:
-                value = value | (flag.replicate(16) & source.as_unsigned())
-            return value.as_signed()
+                early = early | (flag.replicate(16) & source.as_unsigned())
+            return Mux(sel.rf, rf, early).as_signed()
         a, b, c = self.a, self.b, self.c
         m.d.comb += [a.eq(bypass(self.sel_a, self.rf_a)), b.eq(bypass(self.sel_b, self.rf_b)),
                      c.eq(a)]
@@ -152,19 +158,22 @@ class VectorLane(wiring.Component):
         host_write = self.lmem.write_port()
         core_read = self.lmem.read_port(transparent_for=(host_write,))
         host_read = self.lmem.read_port(transparent_for=(core_write, host_write))
-        lane_index = self.lane_addr.as_unsigned()[:addr_bits]
+        index_q, data_q = Signal(addr_bits), Signal(16)
+        read_q, write_q = Signal(), Signal()
+        m.d.sync += [index_q.eq(self.lane_addr.as_unsigned()[:addr_bits]), data_q.eq(b),
+                     read_q.eq(self.lmem_read), write_q.eq(self.lmem_write & ~self.neg)]
         m.d.comb += [
-            core_read.addr.eq(lane_index), core_read.en.eq(self.lmem_read),
-            core_write.addr.eq(lane_index), core_write.data.eq(b),
-            core_write.en.eq(self.lmem_write & ~self.neg),
+            core_read.addr.eq(index_q), core_read.en.eq(read_q),
+            core_write.addr.eq(index_q), core_write.data.eq(data_q),
+            core_write.en.eq(write_q & ~self.lmem_cancel),
             host_read.addr.eq(self.host_addr), host_write.addr.eq(self.host_addr),
             host_write.data.eq(self.host_wdata), host_write.en.eq(self.host_we),
             self.host_rdata.eq(host_read.data),
         ]
 
-        # P1: the block RAM data is registered raw (its output is slow on ECP5) --------
-        c1, neg1, lmem_q = Signal(ELEMENT), Signal(), Signal(16)
-        m.d.sync += [c1.eq(c), neg1.eq(self.neg), lmem_q.eq(core_read.data)]
+        # P1: the lane memory is accessed (above) --------------------------------------
+        c1, neg1 = Signal(ELEMENT), Signal()
+        m.d.sync += [c1.eq(c), neg1.eq(self.neg)]
 
         # P2: load stage, from registers: sat16(x << shift) and the 17-bit clamped weight;
         # whether the shifted value fits is tested beside the shifter (thermometer mask).
@@ -172,7 +181,7 @@ class VectorLane(wiring.Component):
         m.d.sync += [c2.eq(c1), neg2.eq(neg1), c3.eq(c2)]
         load = self.load
         element = Signal(ELEMENT)
-        m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, lmem_q),
+        m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, core_read.data),
                                    Mux(load.byte, self.vmem_byte.as_signed(),
                                        self.vmem_element)))
         full = Signal(signed(17))

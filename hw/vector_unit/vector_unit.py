@@ -9,12 +9,15 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   whether it must stall, and the bypass selects are found; all are registered.
   While an instruction stalls in EX the same happens again for it, every cycle.
 * EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
-  addresses, faults, ``x_result`` (``vt*``, ``vextract``), memory writes (``vstore``,
-  ``vstorel``), generator step/seed; the ALU and multiplier take their inputs.
-* P1 (``t+1``): memory read data, registered with no logic in between (block-RAM
-  outputs are slow on ECP5).
+  addresses, ``x_result`` (``vt*``, ``vextract``), the vector-memory access (``vstore``
+  writes unless its address faults), generator step/seed; the ALU and multiplier take
+  their inputs; the lanes register their lane-memory address, data and enables.
+* P1 (``t+1``): the lane memories are accessed (a ``vstorel`` writes unless it faults);
+  the fault and its address go to the core; vector-memory read data is registered with
+  no logic in between (block-RAM outputs are slow on ECP5).
 * P2 (``t+2``): ALU / multiplier results (latency 2: bypassed to EX); the load stage
-  (:class:`VectorLane`) from the registered memory data.
+  (:class:`VectorLane`) from the registered vector-memory row or straight from the lane
+  memory (one block RAM next to its lane).
 * P3 (``t+3``): ALU / multiplier results registered (``w3``), loaded values (latency
   3: bypassed to EX); the accumulate adder.
 * P4 (``t+4``): the result register ``w4``; accumulate results (latency 4: bypassed to
@@ -31,12 +34,13 @@ scoreboard is exactly the table's :class:`~spikevec.hw.isa.table.CycleModel`.
 
 ``stall`` is a register (the :class:`Scoreboard`'s, computed in the cycle before from the
 instruction that is about to be in EX), so it reaches the core's control with no logic in
-front. ``fault`` is combinational in EX (scalar address ``x[rs1] + imm``, or the lane
-addresses ``vs1 + imm``) and counts only when the instruction issues: a stall wins, so a
-fault is seen in the instruction's issue cycle of the cycle model (the core only
-registers it and traps one cycle later, in MEM, so it feeds no control path of the core).
-``fault_addr`` is due in that MEM cycle: the unit registers the scalar address and the
-lane addresses and picks the lowest faulting lane from the registers.
+front. ``fault`` and ``fault_addr`` are due in P1 (the core's MEM, when it traps): the
+unit registers the issued instruction's scalar address, its vector-memory fault and the
+lane addresses with their out-of-range flags, so ``fault`` is an OR of registered flags
+and ``fault_addr`` the lowest faulting lane's address, picked by a balanced tree. A
+faulting instruction changes nothing: a vector-memory store checks its (scalar) address
+in EX before writing, a lane-memory store writes in P1 only without ``fault``, and no
+register write leaves P1 with it.
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
@@ -169,24 +173,25 @@ class VectorUnit(wiring.Component):
         vector_mem = ex.mem == MemKind.VECTOR
         lane_mem = ex.mem == MemKind.LANE
         vfault = vector_mem & (misaligned | (vaddr >= cfg.vmem_bytes))
-        overs = Cat(lane.over for lane in self.lanes)
-        lfault = lane_mem & overs.any()
-        fault = Signal()
-        m.d.comb += [fault.eq(vfault | lfault), iss.fault.eq(fault), iss.stall.eq(stall)]
-        # The fault address is due one cycle later (MEM): registered addresses, then the
-        # lowest faulting lane found by a balanced tree.
-        overs_q, vfault_q, vaddr_q = Signal(n), Signal(), Signal(32)
+        m.d.comb += iss.stall.eq(stall)
+        # ``steps``: the instruction issues (``valid & ~stall``; a stalled one is not
+        # final: its operands may still change).
+        steps = Signal()
+        m.d.comb += steps.eq(iss.valid & ~stall)
+        # The fault and its address are due one cycle later (P1, the core's MEM): from the
+        # registered lane flags and addresses, the lowest faulting lane found by a
+        # balanced tree. The instruction's side effects wait for it: the lane memories
+        # write in P1 (cancelled by ``fault``), register writes leave P1 only without it.
+        overs_q, vfault_q, lane_q, vaddr_q = Signal(n), Signal(), Signal(), Signal(32)
         addrs_q = [Signal(signed(17), name=f"lane_addr{i}_q") for i in range(n)]
-        m.d.sync += [overs_q.eq(overs), vfault_q.eq(vfault), vaddr_q.eq(vaddr)]
+        m.d.sync += [overs_q.eq(Cat(lane.over for lane in self.lanes)),
+                     vfault_q.eq(steps & vfault), lane_q.eq(steps & lane_mem),
+                     vaddr_q.eq(vaddr)]
         m.d.sync += [q.eq(lane.lane_addr) for q, lane in zip(addrs_q, self.lanes)]
         _, lowest = _lowest_set(list(overs_q), addrs_q)
-        m.d.comb += iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest.as_unsigned()))
-        # ``fault`` counts only in a cycle the instruction issues (``valid & ~stall``): the
-        # core ignores it while the instruction stalls, so the operands it is computed
-        # from (the scalar address, or the lane addresses from ``vs1``) are final.
-        go = Signal()          # issues, side effects allowed
-        steps = Signal()       # issues (a faulting one halts the core: nothing to undo)
-        m.d.comb += [steps.eq(iss.valid & ~stall), go.eq(steps & ~fault)]
+        fault = Signal()
+        m.d.comb += [fault.eq(vfault_q | (lane_q & overs_q.any())), iss.fault.eq(fault),
+                     iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest.as_unsigned()))]
 
         # EX: x results ------------------------------------------------------------------
         extract = Cat(lane.a for lane in self.lanes).word_select(ex.imm[:_log2(n)], 16)
@@ -201,9 +206,8 @@ class VectorUnit(wiring.Component):
                      sb.latency.eq(ex.latency)]
         m.d.comb += [
             vmem.row.eq(vaddr[row_lo:]), vmem.read.eq(vector_mem & ~ex.store),
-            # ``steps & ~vfault`` is ``go`` for a vector-memory access (it has no lane
-            # fault); leaving the lane faults out keeps the lane address adders and their
-            # OR over all lanes off the path to the wide memory's enables (timing).
+            # The wide memory is accessed in EX: its fault is known there (the scalar
+            # address), so a faulting vstore never writes.
             vmem.write.eq(steps & ~vfault & vector_mem & ex.store),
             vmem.wdata.eq(Cat(lane.b for lane in self.lanes)),
         ]
@@ -227,7 +231,7 @@ class VectorUnit(wiring.Component):
                 lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
                 lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
                 lane.lmem_read.eq(lane_mem & ~ex.store),
-                lane.lmem_write.eq(go & lane_mem & ex.store),
+                lane.lmem_write.eq(steps & lane_mem & ex.store), lane.lmem_cancel.eq(fault),
                 lane.load.eq(load), lane.vmem_element.eq(row_q[16 * i:16 * (i + 1)]),
                 lane.vmem_byte.eq(Mux(half, row_q[8 * (n + i):8 * (n + i + 1)],
                                       row_q[8 * i:8 * (i + 1)])),
@@ -236,13 +240,13 @@ class VectorUnit(wiring.Component):
         self._lane_memory_host(m)
 
         # P1 -> P4 bookkeeping, register write, retire -------------------------------------
-        m.d.sync += [p1_w.eq(go & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
-                     p2_w.eq(p1_w), p2_vd.eq(p1_vd), p2_res.eq(p1_res),
+        m.d.sync += [p1_w.eq(steps & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
+                     p2_w.eq(p1_w & ~fault), p2_vd.eq(p1_vd), p2_res.eq(p1_res),
                      p3_w.eq(p2_w), p3_vd.eq(p2_vd), p3_res.eq(p2_res),
                      p4_w.eq(p3_w), p4_vd.eq(p3_vd)]
         w4 = Cat(lane.w4 for lane in self.lanes)
         m.d.comb += [rf.waddr.eq(p4_vd), rf.wdata.eq(w4), rf.we.eq(p4_w)]
-        self._retire(m, go, ex, vaddr, p4_w, p4_vd, w4)
+        self._retire(m, steps & ~vfault, fault, ex, vaddr, p4_w, p4_vd, w4)
         return m
 
     def _lane_memory_host(self, m):
@@ -264,9 +268,10 @@ class VectorUnit(wiring.Component):
         m.d.comb += host.rdata.eq(Cat(*words).word_select(pair_q, 32) if pair_bits
                                   else words[0])
 
-    def _retire(self, m, go, ex, vaddr, p4_w, p4_vd, w4):
+    def _retire(self, m, go, fault, ex, vaddr, p4_w, p4_vd, w4):
         """The retire port, reported in P4 so every vector write comes out in program
-        order (simulation only: nothing in synthesis reads it)."""
+        order (simulation only: nothing in synthesis reads it). ``go``: the instruction in
+        EX issues and has no vector-memory fault; ``fault``: the one in P1 faults."""
         n, ret, iss = self.config.lanes, self.retire, self.issue
         kinds = ("vmem", "lmem", "rng")
         fields = {"pc": 32, "addr": 32, "tr_a": 16 * n, "tr_b": 16 * n, "enables": n}
@@ -288,6 +293,7 @@ class VectorUnit(wiring.Component):
         for key, value in first.items():
             m.d.sync += stages[0][key].eq(value)
             m.d.sync += [stages[s + 1][key].eq(stages[s][key]) for s in range(3)]
+        m.d.sync += [stages[1][k].eq(stages[0][k] & ~fault) for k in kinds]
         p4 = stages[3]
         m.d.comb += [
             ret.v_valid.eq(p4_w), ret.v_pc.eq(p4["pc"]), ret.v_reg.eq(p4_vd),
