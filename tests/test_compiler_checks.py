@@ -400,8 +400,9 @@ def test_unrolled_input_and_register_masks_equal_group_path(monkeypatch):
 
 
 def test_schedule_hoists_loads_and_keeps_every_order():
-    """regalloc.schedule: the running-maximum load moves to the front, and every read
-    still follows its write, every overwrite follows the reads of the old value, the
+    """regalloc.schedule: the longest latency chains start first (the multiply, then the
+    running-maximum load, hoisted above the state store), and every read still follows
+    its write, every overwrite follows the reads of the old value, the
     store of a memory row follows its load, stochastic roundings keep their order."""
     from spikevec.sw.compiler.lower import Ins
     from spikevec.sw.compiler.regalloc import schedule
@@ -415,7 +416,8 @@ def test_schedule_hoists_loads_and_keeps_every_order():
            Ins("vsrai", ("v", 5), (("v", 3),), {"shamt": 3, "round": 2}),
            Ins("vsub", acc, (("v", 4), ("v", 5)), {"sat": 1})]
     out = schedule(ins)
-    assert sorted(map(id, out)) == sorted(map(id, ins)) and out[0] is ins[1]
+    assert sorted(map(id, out)) == sorted(map(id, ins))
+    assert out[0] is ins[4] and out[1] is ins[1]   # vmul heads the longest chain
     pos = {id(i): n for n, i in enumerate(out)}
     for a, b in [(1, 2), (2, 3), (1, 3), (4, 5), (4, 6), (5, 6), (5, 7), (6, 7), (0, 7),
                  (2, 7), (4, 7)]:

@@ -13,6 +13,7 @@ from amaranth.sim import Simulator
 import reference as ref
 from spikevec.hw.vector_unit.arith import RoundMode
 from spikevec.hw.vector_unit.lane_multiplier import LaneMultiplier, MulOp
+from spikevec.hw.isa import TIMING, Timing
 
 EDGES = sorted(set(ref.EDGE_VALUES) | {-32768, -32767, -1, 0, 1, 32766, 32767})
 R_EDGES = (0x0000, 0x0001, 0x7FFF, 0x8000, 0xFFFF, 0xA5C3)
@@ -42,7 +43,7 @@ def run(vectors):
     """Stream ``vectors`` one per cycle; return the mismatches (vector, got)."""
     dut = LaneMultiplier()
     lat = dut.latency
-    assert lat == 2
+    assert lat == TIMING.latency_of(Timing.VMUL)     # the cycle model's latency
     bad = []
     idle = ({"saturate": 0, "round": RoundMode.FLOOR, "shift": 0, "op": MulOp.MUL},
             0, 0, 0, 0, 0)

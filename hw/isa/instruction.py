@@ -33,6 +33,7 @@ class Timing:
     JUMP = "jump"
     SYSTEM = "system"
     VALU = "valu"
+    VMUL = "vmul"
     VTOX = "vtox"        # vector unit result written to a scalar register
     VLOAD = "vload"
     VACC = "vacc"        # fused load-accumulate

@@ -78,7 +78,7 @@ class CycleModel:
     predicted_penalty: int = 1
     mispredict_penalty: int = 3
     latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.COUNT, 2), (T.LOAD, 3), (T.STORE, 1),
-                      (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VTOX, 1),
+                      (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VMUL, 3), (T.VTOX, 1),
                       (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
 
     def latency_of(self, timing: str) -> int:
@@ -202,7 +202,7 @@ def _vector():
               "vd[i] = sat(vs1[i] + vs2[i]) with .sat, else wrap", "vector", T.VALU,
               fixed={"funct3": 0}, modifiers=(SAT,), writes="v"))
     add(Instr("vsll", VR, vsop, "{vd}, {vs1}, {vs2}", _vvv,
-              "vd[i] = sat/wrap(vs1[i] << (vs2[i] & 15))", "vector", T.VALU,
+              "vd[i] = sat/wrap(vs1[i] << (vs2[i] & 15))", "vector", T.VMUL,
               fixed={"funct3": 1}, modifiers=(SAT,), writes="v"))
     add(Instr("vsub", VR, vsop, "{vd}, {vs1}, {vs2}", _vvv,
               "vd[i] = sat(vs1[i] - vs2[i]) with .sat, else wrap", "vector", T.VALU,
@@ -212,10 +212,10 @@ def _vector():
     add(Instr("vmul", VR, vsop, "{vd}, {vs1}, {vs2}, {shift}",
               dict(_vvv, shift=UImm("shift")),
               "vd[i] = sat/wrap(rshift(vs1[i] * vs2[i], shift, round)): 16x16 -> 32-bit "
-              "product, rounding shift, then saturation (.sat) or wrap", "vector", T.VALU,
+              "product, rounding shift, then saturation (.sat) or wrap", "vector", T.VMUL,
               fixed={"funct3": 4}, modifiers=(ROUND, SAT), writes="v"))
     add(Instr("vsra", VR, vsop, "{vd}, {vs1}, {vs2}", _vvv,
-              "vd[i] = rshift(vs1[i], vs2[i] & 15, round)", "vector", T.VALU,
+              "vd[i] = rshift(vs1[i], vs2[i] & 15, round)", "vector", T.VMUL,
               fixed={"funct3": 5}, modifiers=(ROUND,), writes="v"))
     add(Instr("vor", VR, vsop, "{vd}, {vs1}, {vs2}", _vvv, "vd[i] = vs1[i] | vs2[i]",
               "vector", T.VALU, fixed={"funct3": 6}, writes="v",
@@ -284,15 +284,15 @@ def _vector():
     shamt = UImm("rs2", hi=15)
     add(Instr("vslli", VR, vimm, "{vd}, {vs1}, {shamt}",
               {"vd": V("rd"), "vs1": V("rs1"), "shamt": shamt},
-              "vd[i] = sat/wrap(vs1[i] << shamt)", "vector", T.VALU,
+              "vd[i] = sat/wrap(vs1[i] << shamt)", "vector", T.VMUL,
               fixed={"funct3": 0}, modifiers=(SAT,), writes="v"))
     add(Instr("vsrai", VR, vimm, "{vd}, {vs1}, {shamt}",
               {"vd": V("rd"), "vs1": V("rs1"), "shamt": shamt},
-              "vd[i] = rshift(vs1[i], shamt, round)", "vector", T.VALU,
+              "vd[i] = rshift(vs1[i], shamt, round)", "vector", T.VMUL,
               fixed={"funct3": 1}, modifiers=(ROUND,), writes="v"))
     add(Instr("vsrli", VR, vimm, "{vd}, {vs1}, {shamt}",
               {"vd": V("rd"), "vs1": V("rs1"), "shamt": shamt},
-              "vd[i] = (vs1[i] as uint16) >> shamt", "vector", T.VALU,
+              "vd[i] = (vs1[i] as uint16) >> shamt", "vector", T.VMUL,
               fixed={"funct3": 2}, writes="v",
               why="unsigned fields (packed flags, RNG bits) in 1 instruction instead of 2"))
     for name, f3, what in (("vaddi", 3, "wrap"), ("vaddi.sat", 7, "sat")):
@@ -303,14 +303,16 @@ def _vector():
                   why="thresholds, biases and resets by a constant: 1 instruction instead "
                       "of vlui + vadd and one vector register fewer"))
     vsop2 = _O["VSOP2"]
-    for name, f3, what, why in (
-            ("vmin", 0, "min(vs1[i], vs2[i])", "clamping and refractory counters in 1 "
-                                               "instruction instead of vtlt + vsel (2)"),
-            ("vmax", 1, "max(vs1[i], vs2[i])", "ReLU-like floors in 1 instruction instead "
-                                               "of 2"),
-            ("vsrl", 2, "(vs1[i] as uint16) >> (vs2[i] & 15)", "per-lane logical shifts")):
+    for name, f3, what, timing, why in (
+            ("vmin", 0, "min(vs1[i], vs2[i])", T.VALU, "clamping and refractory counters "
+                                                       "in 1 instruction instead of vtlt + "
+                                                       "vsel (2)"),
+            ("vmax", 1, "max(vs1[i], vs2[i])", T.VALU, "ReLU-like floors in 1 instruction "
+                                                       "instead of 2"),
+            ("vsrl", 2, "(vs1[i] as uint16) >> (vs2[i] & 15)", T.VMUL,
+             "per-lane logical shifts")):
         add(Instr(name, VR, vsop2, "{vd}, {vs1}, {vs2}", _vvv, f"vd[i] = {what}", "vector",
-                  T.VALU, fixed={"funct3": f3}, writes="v", why=why))
+                  timing, fixed={"funct3": f3}, writes="v", why=why))
     vlacc = _O["VLACC"]
     acc_why = ("dense synaptic input: 1 instruction and 1 cycle per vector of synapses "
                "instead of FeNN's 4 instructions and 5.8 cycles (load, add, ...)")

@@ -45,19 +45,23 @@ class LaneMultiplier(wiring.Component):
     logical one) by ``2^amount`` (left) or by 1 with the product shift ``amount``
     (right): the same product, rounding and saturation path as vmul.
 
-    Pipeline: latency 2 cycles, a new operation accepted every cycle (no stall input:
+    Pipeline: latency 3 cycles, a new operation accepted every cycle (no stall input:
     the pipeline always advances).
 
-    * Stage 1 (input cycle -> edge 1): the exact 17x18 -> 32-bit signed product
-      (maps onto one ECP5 MULT18X18D, its result captured in fabric flip-flops) and, in
-      parallel, the rounding bias ``0`` / ``2^(s-1)`` / ``r >> (16 - s)``;
-    * stage 2 (-> edge 2): ``sum = product + bias`` (exact: 32 bits cannot overflow),
+    * Stage 0 (input cycle -> edge 1): the two factors (``a``, zero-extended for the
+      logical shift; ``b``, ``2^amount`` or 1), the product shift ``s``, the rounding
+      mode and ``r`` are registered, so the operands' bypass network and the block
+      multiplier never share a cycle;
+    * stage 1 (-> edge 2): the exact 17x18 -> 32-bit signed product (maps onto one
+      ECP5 MULT18X18D, its inputs and result in fabric flip-flops) and, in parallel, the
+      rounding bias ``0`` / ``2^(s-1)`` / ``r >> (16 - s)``;
+    * stage 2 (-> edge 3): ``sum = product + bias`` (exact: 32 bits cannot overflow),
       then ``sum >> shift`` and, in parallel, the overflow test (sum bits
       ``[15 + shift, 31]`` not all equal to the sign, with a mask made in stage 1),
       then saturation or wrap to 16 bits, into the output register.
 
-    ``result`` shows the operation presented two edges earlier; before two edges have
-    passed since reset it is 0.
+    ``result`` shows the operation presented three edges earlier; before three edges
+    have passed since reset it is 0.
     """
 
     ctl: In(MulControl)
@@ -67,25 +71,31 @@ class LaneMultiplier(wiring.Component):
     r: In(16)
     result: Out(ELEMENT)
 
-    latency = 2
+    latency = 3
 
     def elaborate(self, platform):
         m = Module()
         ctl, op = self.ctl, self.ctl.op
         right = (op == MulOp.SHIFT_RIGHT_ARITHMETIC) | (op == MulOp.SHIFT_RIGHT_LOGICAL)
         logical = op == MulOp.SHIFT_RIGHT_LOGICAL
-        # Operands: a (zero-extended for the logical shift) times b, 2^amount or 1.
+        # Stage 0: the factors, a (zero-extended for the logical shift) times b,
+        # 2^amount or 1, and the modifiers, registered.
         ma, mb = Signal(signed(17)), Signal(signed(18))
-        m.d.comb += ma.eq(Mux(logical, self.a.as_unsigned(), self.a))
+        shift, rnd = Signal(4), Signal(RoundMode)
+        saturate0, r0 = Signal(), Signal(16)
+        m.d.sync += ma.eq(Mux(logical, self.a.as_unsigned(), self.a))
         with m.Switch(op):
             with m.Case(MulOp.MUL):
-                m.d.comb += mb.eq(self.b)
+                m.d.sync += mb.eq(self.b)
             with m.Case(MulOp.SHIFT_LEFT):
-                m.d.comb += mb.eq(Const(1, 17) << self.amount)
+                m.d.sync += mb.eq(Const(1, 17) << self.amount)
             with m.Default():
-                m.d.comb += mb.eq(1)
-        shift = Mux(right, self.amount, Mux(op == MulOp.MUL, ctl.shift, 0))
-        rnd = Mux(logical, RoundMode.FLOOR, ctl.round)
+                m.d.sync += mb.eq(1)
+        m.d.sync += [
+            shift.eq(Mux(right, self.amount, Mux(op == MulOp.MUL, ctl.shift, 0))),
+            rnd.eq(Mux(logical, RoundMode.FLOOR, ctl.round)),
+            saturate0.eq(ctl.saturate & ~right), r0.eq(self.r),
+        ]
 
         # Stage 1: product, rounding bias and the overflow mask (all in parallel).
         product = Signal(signed(32))
@@ -97,9 +107,9 @@ class LaneMultiplier(wiring.Component):
         fit_mask = Signal(17)
         m.d.sync += [
             product.eq(ma * mb),        # |product| <= 2^30: 32 signed bits hold it
-            bias.eq(rounding_bias(shift, rnd, self.r)),
+            bias.eq(rounding_bias(shift, rnd, r0)),
             shift1.eq(shift),
-            saturate1.eq(ctl.saturate & ~right),
+            saturate1.eq(saturate0),
             fit_mask.eq((Const(0x1FFFF, 17) << shift)[:17]),
         ]
 

@@ -17,10 +17,10 @@ class Bypass(data.Struct):
     """Where an EX operand comes from, one-hot (exactly one field set; the unit registers
     it in the cycle before): the register file read (``rf``); the result of the
     instruction issued two cycles earlier (P2) from the ALU (``alu``, also when that
-    instruction is a load or an accumulate, whose value is not due yet: the scoreboard
-    stalls its readers) or the multiplier (``mul``); of the one issued three cycles
-    earlier (P3): ``w3`` (an ALU or multiplier result) or ``loaded`` (a load); of the
-    one issued four cycles earlier (P4): ``w4``. One-hot selects of the unit outputs
+    instruction's value is not due yet - a multiply, load or accumulate: the scoreboard
+    stalls its readers); of the one issued three cycles earlier (P3): ``w3`` (an ALU
+    result), ``mul`` (the multiplier's) or ``loaded`` (a load); of the one issued four
+    cycles earlier (P4): ``w4``. One-hot selects of the unit outputs
     themselves keep the operand an AND-OR of registers, with no decode in front."""
     rf: 1
     alu: 1
@@ -52,16 +52,16 @@ class VectorLane(wiring.Component):
     * P1 (``t+1``): the lane memory is read (if ``lmem_read`` was high) and written with
       ``b`` (if ``lmem_write`` was high, the address was not ``neg`` and ``lmem_cancel``,
       the unit's fault for this instruction, is low) from the registers, so no adder
-      or fault logic sits in front of the block RAM. The vector memory's row arrives (the
-      unit registers it and drives ``vmem_element``/``vmem_byte`` from it in P2).
-    * P2 (``t+2``): ``v2`` (out) = the ALU or multiplier result chosen by
-      ``p2_result``, the value of a latency-2 instruction, registered as ``w3``; the
-      load stage (``load``, :class:`LoadControl`; lane-memory data straight from the
-      block RAM) makes ``sat16(x << shift)`` for loads
-      and the 17-bit clamped weight for accumulates, registered.
-    * P3 (``t+3``): ``w3`` (out) or the loaded value (latency 3); the accumulate adder
-      ``sat16(vd + weight)`` runs; ``w4`` (out, a register) = one of them, chosen by
-      ``p3_result``.
+      or fault logic sits in front of the block RAM (the unit does the same for the
+      vector memory).
+    * P2 (``t+2``): the ALU result, the value of a latency-2 instruction, registered
+      as ``w3`` (out); the load stage (``load``, :class:`LoadControl`) makes
+      ``sat16(x << shift)`` of the memory data (the lane memory's read data, or
+      ``vmem_element``/``vmem_byte`` from the vector memory's row) for loads and the
+      17-bit clamped weight for accumulates, registered.
+    * P3 (``t+3``): ``w3``, the multiplier result or the loaded value (latency 3);
+      the accumulate adder ``sat16(vd + weight)`` runs; ``w4`` (out, a register) = one
+      of them, chosen by ``p3_result``.
     * P4 (``t+4``): ``w4``, the value the unit writes to the register file at the end
       of ``t+4`` (accumulates: latency 4).
 
@@ -79,10 +79,10 @@ class VectorLane(wiring.Component):
             "rng_step": In(1), "rng_seed": In(1),
             "lmem_read": In(1), "lmem_write": In(1), "lmem_cancel": In(1),
             "load": In(LoadControl), "vmem_element": In(16), "vmem_byte": In(8),
-            "p2_result": In(ResultSource), "p3_result": In(ResultSource),
+            "p3_result": In(ResultSource),
             "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT), "flag": Out(1),
             "lane_addr": Out(signed(17)), "neg": Out(1), "over": Out(1),
-            "v2": Out(ELEMENT), "w3": Out(ELEMENT), "w4": Out(ELEMENT),
+            "w3": Out(ELEMENT), "w4": Out(ELEMENT),
             "s0": Out(16), "s1": Out(16),
             "host_addr": In(range(elements)), "host_wdata": In(16), "host_we": In(1),
             "host_rdata": Out(16),
@@ -196,12 +196,11 @@ class VectorLane(wiring.Component):
         m.d.sync += [loaded.eq(Mux(fits16, full[:16], clamp16)),
                      weight.eq(Mux(fits17, full, clamp17))]
 
-        # P2: ALU / multiplier result (latency 2), registered as ``w3`` -----------------
-        m.d.comb += self.v2.eq(Mux(self.p2_result == ResultSource.MUL, mul.result,
-                                   alu.result))
-        m.d.sync += self.w3.eq(self.v2)
+        # P2: the ALU result (latency 2), registered as ``w3`` --------------------------
+        m.d.sync += self.w3.eq(alu.result)
 
-        # P3: the load result (latency 3) or the accumulate sum, registered as ``w4`` --
+        # P3: the multiplier's or the load's result (latency 3) or the accumulate sum,
+        # registered as ``w4`` ---------------------------------------------------------
         total = Signal(signed(18))
         m.d.comb += total.eq(c3 + weight)
         with m.Switch(self.p3_result):
@@ -209,6 +208,8 @@ class VectorLane(wiring.Component):
                 m.d.sync += self.w4.eq(saturate16(total))
             with m.Case(ResultSource.LOADED):
                 m.d.sync += self.w4.eq(loaded)
+            with m.Case(ResultSource.MUL):
+                m.d.sync += self.w4.eq(mul.result)
             with m.Default():
                 m.d.sync += self.w4.eq(self.w3)
         return m

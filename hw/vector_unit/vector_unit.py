@@ -9,17 +9,15 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   whether it must stall, and the bypass selects are found; all are registered.
   While an instruction stalls in EX the same happens again for it, every cycle.
 * EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
-  addresses, ``x_result`` (``vt*``, ``vextract``), the vector-memory access (``vstore``
-  writes unless its address faults), generator step/seed; the ALU and multiplier take
-  their inputs; the lanes register their lane-memory address, data and enables.
-* P1 (``t+1``): the lane memories are accessed (a ``vstorel`` writes unless it faults);
-  the fault and its address go to the core; vector-memory read data is registered with
-  no logic in between (block-RAM outputs are slow on ECP5).
-* P2 (``t+2``): ALU / multiplier results (latency 2: bypassed to EX); the load stage
-  (:class:`VectorLane`) from the registered vector-memory row or straight from the lane
-  memory (one block RAM next to its lane).
-* P3 (``t+3``): ALU / multiplier results registered (``w3``), loaded values (latency
-  3: bypassed to EX); the accumulate adder.
+  addresses, ``x_result`` (``vt*``, ``vextract``), generator step/seed; the ALU and
+  multiplier take their inputs; the memory addresses, store data and enables are
+  registered.
+* P1 (``t+1``): the vector and lane memories are accessed from those registers (a store
+  writes unless the instruction faults); the fault and its address go to the core.
+* P2 (``t+2``): ALU results (latency 2: bypassed to EX); the load stage
+  (:class:`VectorLane`) on the memories' read data.
+* P3 (``t+3``): ALU results registered (``w3``), multiplier results and loaded values
+  (latency 3: bypassed to EX); the accumulate adder.
 * P4 (``t+4``): the result register ``w4``; accumulate results (latency 4: bypassed to
   EX); written to the register file at the end of the cycle (one write port, every
   class writes in P4, so writes never collide); the retire port reports all vector
@@ -38,9 +36,8 @@ front. ``fault`` and ``fault_addr`` are due in P1 (the core's MEM, when it traps
 unit registers the issued instruction's scalar address, its vector-memory fault and the
 lane addresses with their out-of-range flags, so ``fault`` is an OR of registered flags
 and ``fault_addr`` the lowest faulting lane's address, picked by a balanced tree. A
-faulting instruction changes nothing: a vector-memory store checks its (scalar) address
-in EX before writing, a lane-memory store writes in P1 only without ``fault``, and no
-register write leaves P1 with it.
+faulting instruction changes nothing: a store writes in P1 only without ``fault``, and
+no register write leaves P1 with it.
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
@@ -151,16 +148,18 @@ class VectorUnit(wiring.Component):
         p1_res, p2_res, p3_res = (Signal(ResultSource, name=f"p{k}_res") for k in (1, 2, 3))
         sels = [Signal(Bypass, name=f"sel_{x}") for x in ("a", "b")]
         for sel, reg in zip(sels, (read_a, following.vs2)):
-            # The instruction now in P1 will be in P2 (its unit result selected by
-            # ``p1_res``), the one in P2 in P3 (``w3`` or the loaded value), the one in P3
-            # in P4 (``w4``); the youngest writer wins.
+            # The instruction now in P1 will be in P2 (the ALU's result; any other is not
+            # due yet and the scoreboard stalls the reader), the one in P2 in P3 (``w3``,
+            # the multiplier's or the loaded value, by ``p2_res``), the one in P3 in P4
+            # (``w4``); the youngest writer wins.
             hit1, hit2 = p1_w & (p1_vd == reg), p2_w & (p2_vd == reg)
             hit3 = p3_w & (p3_vd == reg)
             older2 = ~hit1 & hit2
             m.d.sync += [
-                sel.alu.eq(hit1 & (p1_res != ResultSource.MUL)),
-                sel.mul.eq(hit1 & (p1_res == ResultSource.MUL)),
-                sel.w3.eq(older2 & (p2_res != ResultSource.LOADED)),
+                sel.alu.eq(hit1),
+                sel.mul.eq(older2 & (p2_res == ResultSource.MUL)),
+                sel.w3.eq(older2 & (p2_res != ResultSource.LOADED) &
+                          (p2_res != ResultSource.MUL)),
                 sel.loaded.eq(older2 & (p2_res == ResultSource.LOADED)),
                 sel.w4.eq(~hit1 & ~hit2 & hit3), sel.rf.eq(~hit1 & ~hit2 & ~hit3),
             ]
@@ -204,24 +203,27 @@ class VectorUnit(wiring.Component):
         # Scoreboard and memories ---------------------------------------------------------
         m.d.comb += [sb.issue.eq(steps), sb.writes.eq(ex.writes_v), sb.vd.eq(ex.vd),
                      sb.latency.eq(ex.latency)]
-        m.d.comb += [
-            vmem.row.eq(vaddr[row_lo:]), vmem.read.eq(vector_mem & ~ex.store),
-            # The wide memory is accessed in EX: its fault is known there (the scalar
-            # address), so a faulting vstore never writes.
-            vmem.write.eq(steps & ~vfault & vector_mem & ex.store),
-            vmem.wdata.eq(Cat(lane.b for lane in self.lanes)),
-        ]
+        # The vector memory is accessed in P1 from registers, like the lane memories:
+        # no scalar-address adder or fault test in front of its block RAMs, and a
+        # faulting vstore is cancelled by ``fault``.
+        row_q, wdata_q = Signal.like(vmem.row), Signal.like(vmem.wdata)
+        vread_q, vwrite_q = Signal(), Signal()
+        m.d.sync += [row_q.eq(vaddr[row_lo:]), vread_q.eq(vector_mem & ~ex.store),
+                     vwrite_q.eq(steps & vector_mem & ex.store),
+                     wdata_q.eq(Cat(lane.b for lane in self.lanes))]
+        m.d.comb += [vmem.row.eq(row_q), vmem.read.eq(vread_q),
+                     vmem.write.eq(vwrite_q & ~fault), vmem.wdata.eq(wdata_q)]
         wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
         # Lanes --------------------------------------------------------------------------
-        # The load stage runs in P2 from the registered row (``row_q``, P1 -> P2).
+        # The load stage runs in P2, on the memories' read data.
         load1, load = Signal(LoadControl), Signal(LoadControl)
         half1, half = Signal(), Signal()
-        row_q = Signal.like(vmem.rdata)
+        row = vmem.rdata
         m.d.sync += [load1.lane.eq(lane_mem), load1.byte.eq(ex.byte),
                      load1.shift.eq(ex.shift), half1.eq(vaddr[_log2(n)]),
-                     load.eq(load1), half.eq(half1), row_q.eq(vmem.rdata)]
+                     load.eq(load1), half.eq(half1)]
         scalar = Mux(ex.scalar_rs2, iss.rs2_value, iss.rs1_value)[:16]
         for i, lane in enumerate(self.lanes):
             m.d.comb += [
@@ -232,10 +234,10 @@ class VectorUnit(wiring.Component):
                 lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
                 lane.lmem_read.eq(lane_mem & ~ex.store),
                 lane.lmem_write.eq(steps & lane_mem & ex.store), lane.lmem_cancel.eq(fault),
-                lane.load.eq(load), lane.vmem_element.eq(row_q[16 * i:16 * (i + 1)]),
-                lane.vmem_byte.eq(Mux(half, row_q[8 * (n + i):8 * (n + i + 1)],
-                                      row_q[8 * i:8 * (i + 1)])),
-                lane.p2_result.eq(p2_res), lane.p3_result.eq(p3_res),
+                lane.load.eq(load), lane.vmem_element.eq(row[16 * i:16 * (i + 1)]),
+                lane.vmem_byte.eq(Mux(half, row[8 * (n + i):8 * (n + i + 1)],
+                                      row[8 * i:8 * (i + 1)])),
+                lane.p3_result.eq(p3_res),
             ]
         self._lane_memory_host(m)
 
