@@ -46,17 +46,19 @@ class VectorLane(wiring.Component):
       results, ``w3``, the loaded value or ``w4``; ``c`` (vd) is ``a``;
       the ALU ``b`` operand chosen by ``ex.b_source``; ``flag`` = the ``ex.test``
       comparison of ``a`` and ``b``; lane address ``lane_addr = a + imm`` (``neg``: < 0,
-      ``over``: >= ``elements``), registered with ``b``, ``lmem_read`` and
-      ``lmem_write``; the ALU, multiplier and generator (``rng_step``, ``rng_seed``:
-      s0 = a, s1 = b) sample at the end of ``t``.
-    * P1 (``t+1``): the lane memory is read (if ``lmem_read`` was high) and written with
-      ``b`` (if ``lmem_write`` was high, the address was not ``neg`` and ``lmem_cancel``,
-      the unit's fault for this instruction, is low) from the registers, so no adder
-      or fault logic sits in front of the block RAM (the unit does the same for the
-      vector memory).
-    * P2 (``t+2``): the ALU result, the value of a latency-2 instruction, registered
+      ``over``: >= ``elements``), which addresses the lane memory (read every cycle: a
+      read enable would cost a hold multiplexer behind the block RAM; written with
+      ``b`` when ``lmem_write`` and not ``neg``, with no fault test in front: see P2);
+      the ALU, multiplier and generator (``rng_step``, ``rng_seed``: s0 = a, s1 = b)
+      sample at the end of ``t``.
+    * P1 (``t+1``): the memory data arrives and is registered with no logic in between
+      (block-RAM outputs are slow on ECP5; the unit does the same for the vector
+      memory's row). ``lmem_cancel`` (in) is the unit's fault for this instruction.
+    * P2 (``t+2``): after a cancelled store, the old value (read by the store's own
+      access) is written back (``restore``: the core stopped at the fault, so the port
+      is free). The ALU result, the value of a latency-2 instruction, is registered
       as ``w3`` (out); the load stage (``load``, :class:`LoadControl`) makes
-      ``sat16(x << shift)`` of the memory data (the lane memory's read data, or
+      ``sat16(x << shift)`` of the registered memory data (this lane's, or
       ``vmem_element``/``vmem_byte`` from the vector memory's row) for loads and the
       17-bit clamped weight for accumulates, registered.
     * P3 (``t+3``): ``w3``, the multiplier result or the loaded value (latency 3);
@@ -77,7 +79,7 @@ class VectorLane(wiring.Component):
             "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
             "rng_step": In(1), "rng_seed": In(1),
-            "lmem_read": In(1), "lmem_write": In(1), "lmem_cancel": In(1),
+            "lmem_write": In(1), "lmem_cancel": In(1),
             "load": In(LoadControl), "vmem_element": In(16), "vmem_byte": In(8),
             "p3_result": In(ResultSource),
             "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT), "flag": Out(1),
@@ -158,20 +160,26 @@ class VectorLane(wiring.Component):
         host_write = self.lmem.write_port()
         core_read = self.lmem.read_port(transparent_for=(host_write,))
         host_read = self.lmem.read_port(transparent_for=(core_write, host_write))
-        index_q, data_q = Signal(addr_bits), Signal(16)
-        read_q, write_q = Signal(), Signal()
-        m.d.sync += [index_q.eq(self.lane_addr.as_unsigned()[:addr_bits]), data_q.eq(b),
-                     read_q.eq(self.lmem_read), write_q.eq(self.lmem_write & ~self.neg)]
+        # A store writes in EX even if its instruction faults (known one cycle later,
+        # ``lmem_cancel``): the port reads the old value as it writes (``lmem_q``), and
+        # in the first halted cycle after the fault (``restore``) it is written back.
+        # One address for the port's read and write (a single block-RAM port).
+        index = self.lane_addr.as_unsigned()[:addr_bits]
+        index1, index2 = Signal(addr_bits), Signal(addr_bits)
+        store1, restore, lmem_q = Signal(), Signal(), Signal(16)
+        m.d.sync += [index1.eq(index), index2.eq(index1), store1.eq(self.lmem_write),
+                     restore.eq(store1 & self.lmem_cancel), lmem_q.eq(core_read.data)]
+        port_addr = Mux(restore, index2, index)
         m.d.comb += [
-            core_read.addr.eq(index_q), core_read.en.eq(read_q),
-            core_write.addr.eq(index_q), core_write.data.eq(data_q),
-            core_write.en.eq(write_q & ~self.lmem_cancel),
+            core_read.addr.eq(port_addr), core_read.en.eq(1),
+            core_write.addr.eq(port_addr), core_write.data.eq(Mux(restore, lmem_q, b)),
+            core_write.en.eq(restore | (self.lmem_write & ~self.neg)),
             host_read.addr.eq(self.host_addr), host_write.addr.eq(self.host_addr),
             host_write.data.eq(self.host_wdata), host_write.en.eq(self.host_we),
             self.host_rdata.eq(host_read.data),
         ]
 
-        # P1: the lane memory is accessed (above) --------------------------------------
+        # P1: the block RAM data is registered raw (its output is slow on ECP5) --------
         c1, neg1 = Signal(ELEMENT), Signal()
         m.d.sync += [c1.eq(c), neg1.eq(self.neg)]
 
@@ -181,7 +189,7 @@ class VectorLane(wiring.Component):
         m.d.sync += [c2.eq(c1), neg2.eq(neg1), c3.eq(c2)]
         load = self.load
         element = Signal(ELEMENT)
-        m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, core_read.data),
+        m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, lmem_q),
                                    Mux(load.byte, self.vmem_byte.as_signed(),
                                        self.vmem_element)))
         full = Signal(signed(17))

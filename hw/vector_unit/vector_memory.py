@@ -15,10 +15,10 @@ class VectorMemory(wiring.Component):
     ``r * vector_bytes`` up, little endian). Two independent ports, so the host can
     stream data while the core runs (maps onto true-dual-port block RAM):
 
-    * core port: ``row`` (in), ``read`` (in): ``rdata`` (out, the whole row) shows the row
-      read in the previous cycle (latency 1; it keeps its value in cycles without
-      ``read``); ``write`` (in) writes ``wdata`` (in) to ``row`` at the end of the cycle.
-      Read and write share the address: one access per cycle.
+    * core port: ``row`` (in): ``rdata`` (out, the whole row) shows the row addressed in
+      the previous cycle (latency 1; read every cycle: a read enable would put a hold
+      multiplexer behind the block RAMs); ``write`` (in) writes ``wdata`` (in) to ``row``
+      at the end of the cycle (a read in that cycle returns the old row).
     * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency 1): word
       ``a`` is bytes ``4a`` to ``4a + 3`` (lanes ``2k`` and ``2k + 1`` of row
       ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A read of a row that the
@@ -31,7 +31,7 @@ class VectorMemory(wiring.Component):
         self.config = config
         width = 16 * config.lanes
         super().__init__({
-            "row": In(range(config.vmem_vectors)), "read": In(1), "write": In(1),
+            "row": In(range(config.vmem_vectors)), "write": In(1),
             "wdata": In(width), "rdata": Out(width),
             "host": Out(HostMemorySignature(config.vmem_bytes // 4)),
         })
@@ -54,7 +54,7 @@ class VectorMemory(wiring.Component):
         host_word_q = Signal(max(1, word_bits))
         m.d.sync += host_word_q.eq(host_word)
         m.d.comb += [
-            core_read.addr.eq(self.row), core_read.en.eq(self.read),
+            core_read.addr.eq(self.row), core_read.en.eq(1),
             core_write.addr.eq(self.row), core_write.data.eq(self.wdata),
             core_write.en.eq(self.write),
             self.rdata.eq(core_read.data),

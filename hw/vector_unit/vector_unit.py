@@ -9,13 +9,14 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   whether it must stall, and the bypass selects are found; all are registered.
   While an instruction stalls in EX the same happens again for it, every cycle.
 * EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
-  addresses, ``x_result`` (``vt*``, ``vextract``), generator step/seed; the ALU and
-  multiplier take their inputs; the memory addresses, store data and enables are
-  registered.
-* P1 (``t+1``): the vector and lane memories are accessed from those registers (a store
-  writes unless the instruction faults); the fault and its address go to the core.
+  addresses and accesses (stores write here, before their fault is known), ``x_result``
+  (``vt*``, ``vextract``), generator step/seed; the ALU and multiplier take their
+  inputs.
+* P1 (``t+1``): memory read data, registered with no logic in between (block-RAM
+  outputs are slow on ECP5); the fault and its address go to the core.
 * P2 (``t+2``): ALU results (latency 2: bypassed to EX); the load stage
-  (:class:`VectorLane`) on the memories' read data.
+  (:class:`VectorLane`) from the registered memory data. After a store that faulted,
+  the old data it read is written back (the core has stopped).
 * P3 (``t+3``): ALU results registered (``w3``), multiplier results and loaded values
   (latency 3: bypassed to EX); the accumulate adder.
 * P4 (``t+4``): the result register ``w4``; accumulate results (latency 4: bypassed to
@@ -36,8 +37,9 @@ front. ``fault`` and ``fault_addr`` are due in P1 (the core's MEM, when it traps
 unit registers the issued instruction's scalar address, its vector-memory fault and the
 lane addresses with their out-of-range flags, so ``fault`` is an OR of registered flags
 and ``fault_addr`` the lowest faulting lane's address, picked by a balanced tree. A
-faulting instruction changes nothing: a store writes in P1 only without ``fault``, and
-no register write leaves P1 with it.
+faulting instruction changes nothing: no register write leaves P1 with ``fault``, and a
+store, which wrote in EX, is undone in P2 from the old data its own access read (the
+memories' core ports read before they write).
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
@@ -203,24 +205,28 @@ class VectorUnit(wiring.Component):
         # Scoreboard and memories ---------------------------------------------------------
         m.d.comb += [sb.issue.eq(steps), sb.writes.eq(ex.writes_v), sb.vd.eq(ex.vd),
                      sb.latency.eq(ex.latency)]
-        # The vector memory is accessed in P1 from registers, like the lane memories:
-        # no scalar-address adder or fault test in front of its block RAMs, and a
-        # faulting vstore is cancelled by ``fault``.
-        row_q, wdata_q = Signal.like(vmem.row), Signal.like(vmem.wdata)
-        vread_q, vwrite_q = Signal(), Signal()
-        m.d.sync += [row_q.eq(vaddr[row_lo:]), vread_q.eq(vector_mem & ~ex.store),
-                     vwrite_q.eq(steps & vector_mem & ex.store),
-                     wdata_q.eq(Cat(lane.b for lane in self.lanes))]
-        m.d.comb += [vmem.row.eq(row_q), vmem.read.eq(vread_q),
-                     vmem.write.eq(vwrite_q & ~fault), vmem.wdata.eq(wdata_q)]
+        # The vector memory is accessed in EX. Its fault is known one cycle later, so a
+        # vstore writes even if it faults: the port reads the old row as it writes
+        # (registered raw in P1, ``row_q``), and in the first halted cycle after the
+        # fault (``restore``, the stopped core issues nothing) the old row is written
+        # back. No fault test sits in front of the block RAMs.
+        store1, restore = Signal(), Signal()
+        row1 = Signal.like(vmem.row, name="row1")
+        row2 = Signal.like(vmem.row, name="row2")
+        row_q = Signal.like(vmem.rdata, name="row_q")
+        m.d.sync += [store1.eq(steps & vector_mem & ex.store), row1.eq(vaddr[row_lo:]),
+                     restore.eq(store1 & fault), row2.eq(row1), row_q.eq(vmem.rdata)]
+        m.d.comb += [vmem.row.eq(Mux(restore, row2, vaddr[row_lo:])),
+                     vmem.write.eq(restore | (steps & vector_mem & ex.store)),
+                     vmem.wdata.eq(Mux(restore, row_q, Cat(lane.b for lane in self.lanes)))]
         wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
         # Lanes --------------------------------------------------------------------------
-        # The load stage runs in P2, on the memories' read data.
+        # The load stage runs in P2, on the memories' registered read data.
         load1, load = Signal(LoadControl), Signal(LoadControl)
         half1, half = Signal(), Signal()
-        row = vmem.rdata
+        row = row_q
         m.d.sync += [load1.lane.eq(lane_mem), load1.byte.eq(ex.byte),
                      load1.shift.eq(ex.shift), half1.eq(vaddr[_log2(n)]),
                      load.eq(load1), half.eq(half1)]
@@ -232,7 +238,6 @@ class VectorUnit(wiring.Component):
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
                 lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
                 lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
-                lane.lmem_read.eq(lane_mem & ~ex.store),
                 lane.lmem_write.eq(steps & lane_mem & ex.store), lane.lmem_cancel.eq(fault),
                 lane.load.eq(load), lane.vmem_element.eq(row[16 * i:16 * (i + 1)]),
                 lane.vmem_byte.eq(Mux(half, row[8 * (n + i):8 * (n + i + 1)],
