@@ -234,6 +234,7 @@ class ScalarCore(wiring.Component):
         m_scalar_fault = Signal()   # a load/store faulted in EX (registered)
         m_scalar_cause = Signal(TrapCause)
         m_vec = Signal()            # a vector instruction issued in EX: its fault is due now
+        m_value = Signal(32)        # MEM's result: m_result, or the vector unit's x_result
         m_store = Signal()
         m_redirect, m_target = Signal(), Signal(32)
         w_valid, w_rd, w_writes_x, w_result = Signal(), Signal(5), Signal(), Signal(32)
@@ -264,8 +265,8 @@ class ScalarCore(wiring.Component):
         # staying in EX) and registered, so EX starts from flip-flops.
         fwd_mem1, fwd_wb1, fwd_mem2, fwd_wb2 = Signal(), Signal(), Signal(), Signal()
         a, b, op2 = Signal(32), Signal(32), Signal(32)
-        m.d.comb += [a.eq(Mux(fwd_mem1, m_result, Mux(fwd_wb1, w_result, rf.rdata1))),
-                     b.eq(Mux(fwd_mem2, m_result, Mux(fwd_wb2, w_result, rf.rdata2))),
+        m.d.comb += [a.eq(Mux(fwd_mem1, m_value, Mux(fwd_wb1, w_result, rf.rdata1))),
+                     b.eq(Mux(fwd_mem2, m_value, Mux(fwd_wb2, w_result, rf.rdata2))),
                      op2.eq(Mux(e_op2_imm, e_imm.as_unsigned(), b))]
 
         csr_value = Signal(32)
@@ -455,12 +456,13 @@ class ScalarCore(wiring.Component):
         # A vector instruction's fault (and its address) arrive from the unit in MEM, so
         # the lane-address adders and their OR over all lanes feed no EX path.
         m.d.comb += [
+            m_value.eq(m_result | (m_vec.replicate(32) & vec.x_result)),
             m_fault.eq(m_scalar_fault | (m_vec & vec.fault)),
             m_cause.eq(Mux(m_vec, TrapCause.VECTOR_FAULT, m_scalar_cause)),
         ]
         m.d.sync += [
             m_valid.eq(e_fire), m_rd.eq(e_rd), m_writes_x.eq(e_writes_x),
-            m_result.eq(alu.result | (e_vector.replicate(32) & vec.x_result)),
+            m_result.eq(alu.result),
             m_load.eq(lsu.ex_is_load), m_late_mul.eq(e_late_mul), m_op.eq(e_op),
             m_store.eq(lsu.ex_is_store),
             restore.eq(m_scalar_fault & m_store), restore_addr.eq(m_word_addr),
@@ -480,7 +482,7 @@ class ScalarCore(wiring.Component):
         ]
         counted = Signal(32)
         m.d.comb += counted.eq(count_combine(m_count_parts, m_clz, m_ctz))
-        late_value = Mux(m_late_mul, mul.product, Mux(m_count, counted, m_result))
+        late_value = Mux(m_late_mul, mul.product, Mux(m_count, counted, m_value))
         m.d.sync += [
             w_valid.eq(m_valid & ~m_fault), w_rd.eq(m_rd), w_writes_x.eq(m_writes_x),
             w_pc.eq(m_pc), w_result.eq(late_value),

@@ -35,8 +35,9 @@ class VectorIssueSignature(wiring.Signature):
     * ``stall`` (in): hold the instruction in EX (and everything younger) this cycle.
       It fans out to the whole front end: drive it from a register where possible;
     * ``x_result`` (in, 32): for instructions that write ``x[rd]`` (``vtst*``,
-      ``vextract``), the value, sampled in the issue cycle and forwarded like an ALU
-      result (no extra cycle);
+      ``vextract``), the value, due in the cycle after the issue (MEM, from a register
+      of the unit: the lanes sit far from the core) and forwarded from there like an ALU
+      result (no extra cycle); 0 after any other vector instruction;
     * ``fault`` (in), ``fault_addr`` (in, 32): both due in the cycle after an
       instruction issued (its MEM cycle), and only then meaningful: ``fault`` high
       refuses that instruction (for example a vector address outside vector memory, or

@@ -10,7 +10,7 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   While an instruction stalls in EX the same happens again for it, every cycle.
 * EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
   addresses and accesses (stores write here, before their fault is known), ``x_result``
-  (``vt*``, ``vextract``), generator step/seed; the ALU and multiplier take their
+  (``vt*``, ``vextract``; registered, due in P1), generator step/seed; the ALU and multiplier take their
   inputs.
 * P1 (``t+1``): memory read data, registered with no logic in between (block-RAM
   outputs are slow on ECP5); the fault and its address go to the core.
@@ -194,13 +194,15 @@ class VectorUnit(wiring.Component):
         m.d.comb += [fault.eq(vfault_q | (lane_q & overs_q.any())), iss.fault.eq(fault),
                      iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest.as_unsigned()))]
 
-        # EX: x results ------------------------------------------------------------------
+        # EX: x results, registered (the core takes them in MEM) -------------------------
         extract = Cat(lane.a for lane in self.lanes).word_select(ex.imm[:_log2(n)], 16)
         with m.Switch(ex.x_source):
             with m.Case(XSource.TEST):
-                m.d.comb += iss.x_result.eq(Cat(lane.flag for lane in self.lanes))
+                m.d.sync += iss.x_result.eq(Cat(lane.flag for lane in self.lanes))
             with m.Case(XSource.EXTRACT):
-                m.d.comb += iss.x_result.eq(extract.as_signed())
+                m.d.sync += iss.x_result.eq(extract.as_signed())
+            with m.Default():
+                m.d.sync += iss.x_result.eq(0)
 
         # Scoreboard and memories ---------------------------------------------------------
         m.d.comb += [sb.issue.eq(steps), sb.writes.eq(ex.writes_v), sb.vd.eq(ex.vd),
