@@ -66,9 +66,10 @@ class LaneAlu(wiring.Component):
     cycle and ``result``/``flags`` are valid ``stages`` cycles later; a new operation is
     accepted every cycle, the pipeline always advances (no stall input).
 
-    * ``stages=2`` (default): stage 1 does the add/subtract, compare, min/max, logic
-      and AND_ADD; stage 2 the saturation and result selection. Two stages equal the
-      multiplier's latency, so the two units share one write-back slot.
+    * ``stages=2`` (default): the inputs are registered as they arrive (so the
+      operands' bypass network and the adder never share a cycle); in the second cycle
+      the add/subtract, compare, min/max, logic and AND_ADD, then the saturation and
+      result selection, run into the output register.
     * ``stages=1``: the same logic between the inputs and one output register.
 
     Semantics follow ``spikevec.hw.isa.table`` exactly; intermediate arithmetic is exact
@@ -91,20 +92,15 @@ class LaneAlu(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        ctl, a, b = self.ctl, self.a, self.b
+        ctl, a, b, r = self.ctl, self.a, self.b, self.r
+        if self.stages == 2:
+            # Stage 0: the inputs, registered.
+            ctl, a, b, r = (Signal.like(port, name=f"{name}_q") for name, port in
+                            (("ctl", self.ctl), ("a", self.a), ("b", self.b), ("r", self.r)))
+            m.d.sync += [ctl.eq(self.ctl), a.eq(self.a), b.eq(self.b), r.eq(self.r)]
         op = ctl.op
 
-        def stage(value, name):
-            """The value after the stage-1 register (or the value itself, 1 stage)."""
-            sig = Signal.like(value, name=name) if isinstance(value, Signal) else \
-                Signal(value.shape(), name=name)
-            if self.stages == 2:
-                m.d.sync += sig.eq(value)
-            else:
-                m.d.comb += sig.eq(value)
-            return sig
-
-        # ---- stage 1 -------------------------------------------------------------
+        # ---- the operation ----------------------------------------------------------
         # One adder: a + b for ADD, a - b for everything else (the compare flags).
         subtract = op != AluOp.ADD
         sum_ = Signal(signed(17))
@@ -130,24 +126,17 @@ class LaneAlu(wiring.Component):
             with m.Case(AluOp.AND_ADD):
                 m.d.comb += simple.eq((a.as_unsigned() & low_mask) + b.as_unsigned())
             with m.Case(AluOp.RANDOM):
-                m.d.comb += simple.eq(self.r)
+                m.d.comb += simple.eq(r)
             with m.Default():                # PASS_B
                 m.d.comb += simple.eq(b)
 
-        # ---- stage-1 register ------------------------------------------------------
-        op_q = stage(op.as_value(), "op_q")
-        sat_q = stage(ctl.saturate, "sat_q")
-        sum_q = stage(sum_, "sum_q")
-        simple_q = stage(simple, "simple_q")
-        flags_q = stage(Cat(equal, less), "flags_q")
-
-        # ---- stage 2 -------------------------------------------------------------
+        # ---- saturation and result selection, into the output register -------------
         result = Signal(ELEMENT)
-        with m.Switch(op_q):
+        with m.Switch(op):
             with m.Case(AluOp.ADD, AluOp.SUBTRACT):
-                m.d.comb += result.eq(saturate_or_wrap16(sum_q, sat_q))
+                m.d.comb += result.eq(saturate_or_wrap16(sum_, ctl.saturate))
             with m.Default():
-                m.d.comb += result.eq(simple_q)
+                m.d.comb += result.eq(simple)
 
-        m.d.sync += [self.result.eq(result), self.flags.eq(flags_q)]
+        m.d.sync += [self.result.eq(result), self.flags.eq(Cat(equal, less))]
         return m

@@ -95,7 +95,10 @@ class VectorLane(wiring.Component):
         m = Module()
         m.submodules.alu = alu = LaneAlu()
         m.submodules.mul = mul = LaneMultiplier()
-        m.submodules.rng = rng = LaneRng()
+        # ``r`` straight from the state (two adders): the ALU and the multiplier both
+        # register it with their operands, and a registered ``r`` would put the seed
+        # operands' bypass in front of those adders.
+        m.submodules.rng = rng = LaneRng(registered_output=False)
         m.submodules.lmem = self.lmem
         ex = self.ex
 
