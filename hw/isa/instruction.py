@@ -33,7 +33,7 @@ class Timing:
     JUMP = "jump"
     SYSTEM = "system"
     VALU = "valu"
-    VMUL = "vmul"
+    VMUL = "vmul"        # vector multiplier results: vmul and the shifts (one more cycle)
     VTOX = "vtox"        # vector unit result written to a scalar register
     VLOAD = "vload"
     VACC = "vacc"        # fused load-accumulate

@@ -78,8 +78,8 @@ class CycleModel:
     predicted_penalty: int = 1
     mispredict_penalty: int = 3
     latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.COUNT, 2), (T.LOAD, 3), (T.STORE, 1),
-                      (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VMUL, 3), (T.VTOX, 1),
-                      (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
+                      (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VMUL, 3),
+                      (T.VTOX, 1), (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
 
     def latency_of(self, timing: str) -> int:
         return dict(self.latency)[timing]

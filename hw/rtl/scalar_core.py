@@ -44,8 +44,9 @@ operand waits), at an illegal instruction or fetch fault the cycle it reached EX
 
 Vector port notes: an instruction may advance from ID (``id_advance``) and then be
 squashed in EX (``valid`` stays low) by an older mispredicted branch or an older
-faulting load, store or vector instruction in MEM; ``valid`` is also held low while the instruction waits for
-a scalar operand produced by a load, ``mul`` or count just before it.
+faulting load, store or vector instruction in MEM; ``valid`` is also held low while the
+instruction waits for a scalar operand produced by a load, ``mul`` or count just before
+it.
 
 Control: ``start`` (in), when the core is not running, starts it at ``start_pc`` (in,
 32; a misaligned or out-of-range pc halts with a fetch fault) with counters cleared

@@ -10,8 +10,8 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   While an instruction stalls in EX the same happens again for it, every cycle.
 * EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
   addresses and accesses (stores write here, before their fault is known), ``x_result``
-  (``vt*``, ``vextract``; registered, due in P1), generator step/seed; the ALU and multiplier take their
-  inputs.
+  (``vt*``, ``vextract``; registered, due in P1), generator step/seed; the ALU and
+  multiplier take their inputs.
 * P1 (``t+1``): memory read data, registered with no logic in between (block-RAM
   outputs are slow on ECP5); the fault and its address go to the core.
 * P2 (``t+2``): ALU results (latency 2: bypassed to EX); the load stage
@@ -181,8 +181,8 @@ class VectorUnit(wiring.Component):
         m.d.comb += steps.eq(iss.valid & ~stall)
         # The fault and its address are due one cycle later (P1, the core's MEM): from the
         # registered lane flags and addresses, the lowest faulting lane found by a
-        # balanced tree. The instruction's side effects wait for it: the lane memories
-        # write in P1 (cancelled by ``fault``), register writes leave P1 only without it.
+        # balanced tree. Register writes leave P1 only without it; stores, which wrote in
+        # EX, are undone after it (below and in VectorLane).
         overs_q, vfault_q, lane_q, vaddr_q = Signal(n), Signal(), Signal(), Signal(32)
         addrs_q = [Signal(signed(17), name=f"lane_addr{i}_q") for i in range(n)]
         m.d.sync += [overs_q.eq(Cat(lane.over for lane in self.lanes)),
@@ -212,14 +212,15 @@ class VectorUnit(wiring.Component):
         # (registered raw in P1, ``row_q``), and in the first halted cycle after the
         # fault (``restore``, the stopped core issues nothing) the old row is written
         # back. No fault test sits in front of the block RAMs.
-        store1, restore = Signal(), Signal()
+        vstore, store1, restore = Signal(), Signal(), Signal()
         row1 = Signal.like(vmem.row, name="row1")
         row2 = Signal.like(vmem.row, name="row2")
         row_q = Signal.like(vmem.rdata, name="row_q")
-        m.d.sync += [store1.eq(steps & vector_mem & ex.store), row1.eq(vaddr[row_lo:]),
+        m.d.comb += vstore.eq(steps & vector_mem & ex.store)
+        m.d.sync += [store1.eq(vstore), row1.eq(vaddr[row_lo:]),
                      restore.eq(store1 & fault), row2.eq(row1), row_q.eq(vmem.rdata)]
         m.d.comb += [vmem.row.eq(Mux(restore, row2, vaddr[row_lo:])),
-                     vmem.write.eq(restore | (steps & vector_mem & ex.store)),
+                     vmem.write.eq(restore | vstore),
                      vmem.wdata.eq(Mux(restore, row_q, Cat(lane.b for lane in self.lanes)))]
         wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
