@@ -42,8 +42,9 @@ __all__ = ["LaneSlice", "CoreSynthTop", "synthesise", "place_and_route", "main"]
 class LaneSlice(wiring.Component):
     """One complete lane for synthesis experiments: RNG + ALU + multiplier.
 
-    All inputs pass through one register before reaching the units (so both the ALU
-    and the multiplier result appear 3 cycles after the ports). ``rng_step``
+    All inputs pass through one register before reaching the units (which register
+    them again), so the ALU result appears 3 cycles after the ports and the
+    multiplier's 4. ``rng_step``
     steps the generator; ``a``/``b`` double as the seed halves on ``rng_write``.
     """
 

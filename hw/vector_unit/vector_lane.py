@@ -9,6 +9,7 @@ from .lane_alu import LaneAlu
 from .lane_multiplier import LaneMultiplier
 from .lane_rng import LaneRng
 from .vector_decoder import BSource, ResultSource, TestCond, VectorControl
+from .vector_memory import undoable_store
 
 __all__ = ["Bypass", "LoadControl", "VectorLane"]
 
@@ -164,19 +165,17 @@ class VectorLane(wiring.Component):
         core_read = self.lmem.read_port(transparent_for=(host_write,))
         host_read = self.lmem.read_port(transparent_for=(core_write, host_write))
         # A store writes in EX even if its instruction faults (known one cycle later,
-        # ``lmem_cancel``): the port reads the old value as it writes (``lmem_q``), and
-        # in the first halted cycle after the fault (``restore``) it is written back.
-        # One address for the port's read and write (a single block-RAM port).
-        index = self.lane_addr.as_unsigned()[:addr_bits]
-        index1, index2 = Signal(addr_bits), Signal(addr_bits)
-        store1, restore, lmem_q = Signal(), Signal(), Signal(16)
-        m.d.sync += [index1.eq(index), index2.eq(index1), store1.eq(self.lmem_write),
-                     restore.eq(store1 & self.lmem_cancel), lmem_q.eq(core_read.data)]
-        port_addr = Mux(restore, index2, index)
+        # ``lmem_cancel``) and is undone after the fault (undoable_store).
+        index, store = Signal(addr_bits), Signal()
+        m.d.comb += [index.eq(self.lane_addr.as_unsigned()[:addr_bits]),
+                     store.eq(self.lmem_write & ~self.neg)]
+        port_addr, port_data, port_write, lmem_q = undoable_store(
+            m, addr=index, store=store, data=b, rdata=core_read.data,
+            cancel=self.lmem_cancel)
         m.d.comb += [
             core_read.addr.eq(port_addr), core_read.en.eq(1),
-            core_write.addr.eq(port_addr), core_write.data.eq(Mux(restore, lmem_q, b)),
-            core_write.en.eq(restore | (self.lmem_write & ~self.neg)),
+            core_write.addr.eq(port_addr), core_write.data.eq(port_data),
+            core_write.en.eq(port_write),
             host_read.addr.eq(self.host_addr), host_write.addr.eq(self.host_addr),
             host_write.data.eq(self.host_wdata), host_write.en.eq(self.host_we),
             self.host_rdata.eq(host_read.data),

@@ -1,12 +1,31 @@
 """Vector memory: one row per vector, a core port and a host port usable at the same time."""
-from amaranth.hdl import Const, Module, Signal
+from amaranth.hdl import Const, Module, Mux, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
 from ..rtl.signatures import HostMemorySignature
 
-__all__ = ["VectorMemory"]
+__all__ = ["VectorMemory", "undoable_store"]
+
+
+def undoable_store(m, *, addr, store, data, rdata, cancel):
+    """A core port whose stores write at once and are undone if the instruction faults.
+
+    ``addr``/``store``/``data``: the access of the issuing instruction (EX); ``rdata``:
+    the port's read data (latency 1, read every cycle, old data when it writes);
+    ``cancel``: the instruction of the cycle before faulted (due one cycle after issue).
+    Returns ``(port_addr, port_data, port_write, rdata_q)``: what drives the port (one
+    address for its read and write), and ``rdata`` registered raw (block-RAM outputs
+    are slow on ECP5). After a cancelled store, the old data its own access read is
+    written back two cycles after it issued - the core has stopped at the fault, so
+    nothing else uses the port then."""
+    store1, restore = Signal(), Signal()
+    addr1, addr2 = Signal.like(addr, name="addr1"), Signal.like(addr, name="addr2")
+    rdata_q = Signal.like(rdata, name="rdata_q")
+    m.d.sync += [store1.eq(store), addr1.eq(addr), addr2.eq(addr1),
+                 restore.eq(store1 & cancel), rdata_q.eq(rdata)]
+    return Mux(restore, addr2, addr), Mux(restore, rdata_q, data), restore | store, rdata_q
 
 
 class VectorMemory(wiring.Component):

@@ -58,7 +58,7 @@ from .scoreboard import Scoreboard
 from .vector_decoder import (MemKind, ResultSource, VectorControl, VectorDecoder, XSource,
                              vector_instructions, vector_reads)
 from .vector_lane import Bypass, LoadControl, VectorLane
-from .vector_memory import VectorMemory
+from .vector_memory import VectorMemory, undoable_store
 from .vector_register_file import REGISTERS, VectorRegisterFile
 
 __all__ = ["VectorUnit"]
@@ -212,16 +212,13 @@ class VectorUnit(wiring.Component):
         # (registered raw in P1, ``row_q``), and in the first halted cycle after the
         # fault (``restore``, the stopped core issues nothing) the old row is written
         # back. No fault test sits in front of the block RAMs.
-        vstore, store1, restore = Signal(), Signal(), Signal()
-        row1 = Signal.like(vmem.row, name="row1")
-        row2 = Signal.like(vmem.row, name="row2")
-        row_q = Signal.like(vmem.rdata, name="row_q")
-        m.d.comb += vstore.eq(steps & vector_mem & ex.store)
-        m.d.sync += [store1.eq(vstore), row1.eq(vaddr[row_lo:]),
-                     restore.eq(store1 & fault), row2.eq(row1), row_q.eq(vmem.rdata)]
-        m.d.comb += [vmem.row.eq(Mux(restore, row2, vaddr[row_lo:])),
-                     vmem.write.eq(restore | vstore),
-                     vmem.wdata.eq(Mux(restore, row_q, Cat(lane.b for lane in self.lanes)))]
+        row, vstore = Signal.like(vmem.row, name="row"), Signal()
+        m.d.comb += [row.eq(vaddr[row_lo:]), vstore.eq(steps & vector_mem & ex.store)]
+        port_row, port_data, port_write, row_q = undoable_store(
+            m, addr=row, store=vstore, data=Cat(lane.b for lane in self.lanes),
+            rdata=vmem.rdata, cancel=fault)
+        m.d.comb += [vmem.row.eq(port_row), vmem.write.eq(port_write),
+                     vmem.wdata.eq(port_data)]
         wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
