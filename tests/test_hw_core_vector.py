@@ -246,6 +246,51 @@ def test_partial_lane_fault_changes_nothing():
         assert rtl["dmem"][0] == 0, "the scalar store after the fault was not squashed"
 
 
+def squashed_store_programs(cfg):
+    """A vector or lane store squashed in EX by the older instruction in MEM: a taken
+    forward branch, a ``jalr``, a scalar fault, or a faulting store to the same or to
+    another row/element (the memories write before the squash is known and undo it;
+    two undos in a row must leave the older store's old data)."""
+    vb = cfg.vector_bytes
+    return [
+        ("ECALL", "li a0, 1\n bnez a0, skip\n vstore v9, 0(zero)\n"
+                  " skip: vstore v3, {vb}(zero)".replace("{vb}", str(vb))),
+        ("ECALL", "li a0, 1\n bnez a0, skip\n vstorel v9, 0(v9)\n skip: vadd v1, v1, v1"),
+        ("ECALL", "auipc a1, 0\n jalr zero, 16(a1)\n vstore v9, 0(zero)\n"
+                  " vstorel v9, 0(v9)\n vstore v3, 0(zero)"),
+        ("LOAD_FAULT", "lw a1, 1(zero)\n vstore v9, 0(zero)"),
+        ("STORE_FAULT", "sw a1, 2(zero)\n vstorel v9, 0(v9)"),
+        ("VECTOR_FAULT", "li a0, 2\n vstore v9, 0(a0)\n vstore v3, 0(zero)"),   # same row
+        ("VECTOR_FAULT", f"li a0, 2\n vstore v9, 0(a0)\n vstore v3, {vb}(zero)"),
+        ("VECTOR_FAULT", "vstorel v3, 0(v7)\n vstorel v9, 0(v7)"),              # same elements
+        ("VECTOR_FAULT", "vstorel v3, 0(v7)\n vstorel v9, 0(v9)"),
+        ("VECTOR_FAULT", "vstorel v3, 0(v7)\n vstore v9, 0(zero)"),
+    ]
+
+
+def test_squashed_stores_are_undone():
+    cfg = TINY8
+    E = cfg.lane_mem_elements
+    regs = edge_registers(cfg.lanes, 4)
+    regs[7] = [0, E // 2, E - 1, -1, E, 3, E + 7, 1][:cfg.lanes]     # lanes 4 and 6 over
+    regs[9] = [5, 6, 7, 8, 9, 10, 11, 12][:cfg.lanes]
+    lmem = [[random.Random(i).randint(-32768, 32767) for _ in range(E)]
+            for i in range(cfg.lanes)]
+    vmem = small_vmem(cfg, 8)
+    programs = squashed_store_programs(cfg)
+    cases = [{"text": f"{text}\n ecall", "v": regs, "lmem": lmem, "vmem": vmem}
+             for _, text in programs]
+    results = _run(cfg, cases, "squashed stores")
+    assert [rtl["cause"] for _, _, rtl in results] == [c for c, _ in programs]
+    for (cause, text), (_, _, rtl) in zip(programs, results):
+        if cause != "ECALL":        # nothing stored: the faulting store nor the squashed
+            assert rtl["lmem"] == [list(row) for row in lmem], text
+            rows = [[int.from_bytes(vmem[a:a + 2], "little", signed=True)
+                     for a in range(r, r + cfg.vector_bytes, 2)]
+                    for r in range(0, len(vmem), cfg.vector_bytes)]
+            assert rtl["vmem"] == rows, text
+
+
 def fault_after_stall_programs(cfg):
     """Faulting instructions that first wait for an operand: at the stop the cycle counter
     reads the faulting instruction's issue cycle (CycleModel), in the RTL and the model."""

@@ -217,29 +217,39 @@ def core_fmax(report: dict, requested_mhz: float) -> float:
 #: ULX3S-85F build, 4.4 vs 10.4 min; for large designs that router1 does not finish).
 ROUTERS = ("router1", "router2")
 
+#: nextpnr placers: ``heap`` (default, analytic) and ``static`` (electrostatic, spreads
+#: cells by density; meant for congested designs such as the 32-lane 85F build).
+PLACERS = ("heap", "static")
 
-def _nextpnr_args(board, platform, seed: int, router: str = "router1") -> list[str]:
+
+def _nextpnr_args(board, platform, seed: int, router: str = "router1",
+                  placer: str = "heap") -> list[str]:
     if board.family == "ecp5":
         prefix, size = platform.device.rsplit("-", 1)
         package = platform._nextpnr_package_options[platform.package].upper()
         return [f"--{_ECP5_DEVICE_FLAGS[prefix]}{size[:-1].lower()}k", "--package", package,
                 "--speed", str(platform.speed), "--lpf", "top.lpf",
-                "--textcfg", "top.config", "--seed", str(seed), "--router", router]
+                "--textcfg", "top.config", "--seed", str(seed), "--router", router,
+                "--placer", placer]
     return [platform._nextpnr_device_options[platform.device], "--package",
             platform.package.lower(), "--pcf", "top.pcf", "--asc", "top.asc",
-            "--seed", str(seed), "--router", router]
+            "--seed", str(seed), "--router", router, "--placer", placer]
 
 
 def build_board(board, config, out_dir, *, soc=None, seed: int = 1,
-                router: str = "router1", progress=print) -> BuildReport:
+                router: str = "router1", placer: str = "heap",
+                progress=print) -> BuildReport:
     """Synthesise, place, route and pack ``config`` for ``board`` into ``out_dir``
-    (nextpnr with placement ``seed`` and ``router``, one of :data:`ROUTERS`).
+    (nextpnr with placement ``seed``, ``router`` one of :data:`ROUTERS` and ``placer``
+    one of :data:`PLACERS`).
 
     Raises :class:`FitError` if it does not fit, :class:`ToolError` if a tool fails. A
     design that misses timing still gets its bitstream; ``timing_met`` says so.
     """
     if router not in ROUTERS:
         raise ValueError(f"Unknown nextpnr router {router!r}; choose one of {ROUTERS}.")
+    if placer not in PLACERS:
+        raise ValueError(f"Unknown nextpnr placer {placer!r}; choose one of {PLACERS}.")
     from .board_top import BoardTop
     out = pathlib.Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -261,7 +271,7 @@ def build_board(board, config, out_dir, *, soc=None, seed: int = 1,
     check_fit(cells, board.device, "synthesis")
 
     progress(f"place and route (yowasp-nextpnr-{board.family})")
-    args = _nextpnr_args(board, platform, seed, router) + [
+    args = _nextpnr_args(board, platform, seed, router, placer) + [
         "--json", "top.json", "--report", "report.json", "--log", "top.tim",
         "--timing-allow-fail"]
     try:

@@ -292,7 +292,11 @@ class ScalarCore(wiring.Component):
         e_live = e_valid & ~m_redirect & ~m_fault
         ex_trap = e_live & e_trap
         m.d.comb += [
-            vec.valid.eq(e_live & e_vector & ~e_trap & ~e_wait.any()),
+            # ``valid`` from registers only; the late squash is separate, so the vector
+            # memories' write enables need not wait for MEM (the unit undoes a squashed
+            # store; nothing issues in the two cycles after a squash).
+            vec.valid.eq(e_valid & e_vector & ~e_trap & ~e_wait.any()),
+            vec.squash.eq(m_redirect | m_fault),
             vec.op.eq(e_op), vec.word.eq(e_word), vec.imm.eq(e_imm), vec.pc.eq(e_pc),
             vec.rd.eq(e_rd), vec.rs1.eq(e_rs1), vec.rs2.eq(e_rs2),
             vec.rs1_value.eq(a), vec.rs2_value.eq(b),

@@ -19,11 +19,16 @@ __all__ = ["VectorIssueSignature", "HostMemorySignature", "StatusSignature",
 class VectorIssueSignature(wiring.Signature):
     """Core -> vector unit issue interface.
 
-    Issue (EX stage). ``valid`` is high while a legal vector instruction sits in EX; it
-    *issues* in a cycle where ``valid & ~stall``, and then leaves EX at the next clock
-    edge. Only issued instructions may have side effects, and an issued instruction that
-    faults (below) must have none: the unit holds back what it would change until the
-    fault is known.
+    Issue (EX stage). ``valid`` is high while a legal vector instruction sits in EX and
+    has its scalar operands (a function of registers only); ``squash`` (late: it comes
+    from the core's MEM stage) is high when an older mispredicted branch, ``jalr`` or
+    faulting instruction cancels it. It *issues* in a cycle where
+    ``valid & ~squash & ~stall``, and then leaves EX at the next clock edge. Only issued
+    instructions may have side effects, and an issued instruction that faults (below)
+    must have none: the unit holds back what it would change until the fault is known,
+    or changes it and undoes the change before anything can see it. Memory writes may
+    use ``valid & ~stall`` (no ``squash`` in front of the block RAMs) if a squashed
+    write is undone likewise; the core issues nothing in the two cycles after a squash.
 
     * ``op`` (:data:`Op`), ``word`` (32): the instruction and its raw word (read format
       fields such as ``shift``/``round``/``sat``/``imm16``/``imm8`` through
@@ -54,13 +59,13 @@ class VectorIssueSignature(wiring.Signature):
     ``id_valid``/``id_op``/``id_word`` describe the (possibly illegal or scalar)
     instruction in ID; ``id_advance`` is high in a cycle at whose end it moves into EX.
     Advancing does not promise issuing: in EX the instruction may wait with ``valid`` low
-    (for a scalar operand from a load, ``mul`` or count) or be squashed (``valid`` stays
-    low) by an older mispredicted branch, ``jalr`` or faulting instruction.
+    (for a scalar operand from a load, ``mul`` or count) or be squashed (``squash``) by an
+    older mispredicted branch, ``jalr`` or faulting instruction.
     """
 
     def __init__(self):
         super().__init__({
-            "valid": Out(1), "op": Out(Op), "word": Out(32), "pc": Out(32),
+            "valid": Out(1), "squash": Out(1), "op": Out(Op), "word": Out(32), "pc": Out(32),
             "rd": Out(5), "rs1": Out(5), "rs2": Out(5), "imm": Out(signed(32)),
             "rs1_value": Out(32), "rs2_value": Out(32),
             "stall": In(1), "x_result": In(32), "fault": In(1), "fault_addr": In(32),

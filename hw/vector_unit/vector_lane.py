@@ -54,10 +54,11 @@ class VectorLane(wiring.Component):
       sample at the end of ``t``.
     * P1 (``t+1``): the memory data arrives and is registered with no logic in between
       (block-RAM outputs are slow on ECP5; the unit does the same for the vector
-      memory's row). ``lmem_cancel`` (in) is the unit's fault for this instruction.
-    * P2 (``t+2``): after a cancelled store, the old value (read by the store's own
-      access) is written back (``restore``: the core stopped at the fault, so the port
-      is free). The ALU result, the value of a latency-2 instruction, is registered
+      memory's row). ``lmem_cancel`` (in) is the unit's fault for this instruction;
+      ``lmem_dropped`` (in, at ``t``) says the core squashed it as it wrote.
+    * P2 (``t+2``): after a cancelled or dropped store, the old value (read by the
+      store's own access) is written back (``restore``, see :func:`undoable_store`: the
+      core issues nothing then, so the port is free). The ALU result, the value of a latency-2 instruction, is registered
       as ``w3`` (out); the load stage (``load``, :class:`LoadControl`) makes
       ``sat16(x << shift)`` of the registered memory data (this lane's, or
       ``vmem_element``/``vmem_byte`` from the vector memory's row) for loads and the
@@ -80,7 +81,7 @@ class VectorLane(wiring.Component):
             "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
             "rng_step": In(1), "rng_seed": In(1),
-            "lmem_write": In(1), "lmem_cancel": In(1),
+            "lmem_write": In(1), "lmem_cancel": In(1), "lmem_dropped": In(1),
             "load": In(LoadControl), "vmem_element": In(16), "vmem_byte": In(8),
             "p3_result": In(ResultSource),
             "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT), "flag": Out(1),
@@ -165,13 +166,14 @@ class VectorLane(wiring.Component):
         core_read = self.lmem.read_port(transparent_for=(host_write,))
         host_read = self.lmem.read_port(transparent_for=(core_write, host_write))
         # A store writes in EX even if its instruction faults (known one cycle later,
-        # ``lmem_cancel``) and is undone after the fault (undoable_store).
+        # ``lmem_cancel``) or is squashed (``lmem_dropped``), and is then undone
+        # (undoable_store).
         index, store = Signal(addr_bits), Signal()
         m.d.comb += [index.eq(self.lane_addr.as_unsigned()[:addr_bits]),
                      store.eq(self.lmem_write & ~self.neg)]
         port_addr, port_data, port_write, lmem_q = undoable_store(
             m, addr=index, store=store, data=b, rdata=core_read.data,
-            cancel=self.lmem_cancel)
+            cancel=self.lmem_cancel, dropped=self.lmem_dropped)
         m.d.comb += [
             core_read.addr.eq(port_addr), core_read.en.eq(1),
             core_write.addr.eq(port_addr), core_write.data.eq(port_data),

@@ -9,22 +9,31 @@ from ..rtl.signatures import HostMemorySignature
 __all__ = ["VectorMemory", "undoable_store"]
 
 
-def undoable_store(m, *, addr, store, data, rdata, cancel):
-    """A core port whose stores write at once and are undone if the instruction faults.
+def undoable_store(m, *, addr, store, data, rdata, cancel, dropped):
+    """A core port whose stores write at once and are undone if the instruction faults
+    or is squashed.
 
-    ``addr``/``store``/``data``: the access of the issuing instruction (EX); ``rdata``:
-    the port's read data (latency 1, read every cycle, old data when it writes);
-    ``cancel``: the instruction of the cycle before faulted (due one cycle after issue).
-    Returns ``(port_addr, port_data, port_write, rdata_q)``: what drives the port (one
-    address for its read and write), and ``rdata`` registered raw (block-RAM outputs
-    are slow on ECP5). After a cancelled store, the old data its own access read is
-    written back two cycles after it issued - the core has stopped at the fault, so
-    nothing else uses the port then."""
-    store1, restore = Signal(), Signal()
+    ``addr``/``store``/``data``: the access of the instruction in EX (``store`` leaves
+    out the core's late squash); ``dropped``: the core squashes that instruction in
+    this cycle; ``rdata``: the port's read data (latency 1, read every cycle, old data
+    when it writes); ``cancel``: the instruction of the cycle before faulted (due one
+    cycle after issue). Returns ``(port_addr, port_data, port_write, rdata_q)``: what
+    drives the port (one address for its read and write), and ``rdata`` registered raw
+    (block-RAM outputs are slow on ECP5).
+
+    A cancelled or dropped store is undone two cycles after it wrote: the old data its
+    own access read is written back (``restore``). The core issues nothing then (it
+    has stopped at the fault, or refetches after a squash), so nothing else uses the
+    port. At most two stores are undone, in consecutive cycles: a faulting one and the
+    squashed one behind it. The younger is then undone second, which is wrong if both
+    wrote the same address (the younger's old data is the older's new data), so it is
+    skipped then: the older's undo alone restores that address."""
+    store1, dropped1, restore = Signal(), Signal(), Signal()
     addr1, addr2 = Signal.like(addr, name="addr1"), Signal.like(addr, name="addr2")
     rdata_q = Signal.like(rdata, name="rdata_q")
-    m.d.sync += [store1.eq(store), addr1.eq(addr), addr2.eq(addr1),
-                 restore.eq(store1 & cancel), rdata_q.eq(rdata)]
+    undo = store1 & (cancel | dropped1)
+    m.d.sync += [store1.eq(store), dropped1.eq(dropped), addr1.eq(addr), addr2.eq(addr1),
+                 restore.eq(undo & ~(restore & (addr1 == addr2))), rdata_q.eq(rdata)]
     return Mux(restore, addr2, addr), Mux(restore, rdata_q, data), restore | store, rdata_q
 
 

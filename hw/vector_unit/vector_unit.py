@@ -27,9 +27,11 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
 The unit's ``ex`` control record mirrors the core's EX stage: it is loaded from the
 look-ahead exactly when ``id_advance`` is high and held otherwise, because an instruction
 can leave ID and then wait in EX with ``valid`` low (for a scalar operand from a load,
-``mul`` or count) or be squashed there (``valid`` never rises). Only issued instructions
-(``valid & ~stall``) touch the :class:`Scoreboard`, memories, generators or P1-P4, so the
-scoreboard is exactly the table's :class:`~spikevec.hw.isa.table.CycleModel`.
+``mul`` or count) or be squashed there (``squash``). Only issued instructions
+(``valid & ~squash & ~stall``) touch the :class:`Scoreboard`, generators or P1-P4, so the
+scoreboard is exactly the table's :class:`~spikevec.hw.isa.table.CycleModel`. The
+memories' write enables leave out the late ``squash`` (it comes from the core's MEM):
+a squashed store writes and is undone like a faulting one.
 
 ``stall`` is a register (the :class:`Scoreboard`'s, computed in the cycle before from the
 instruction that is about to be in EX), so it reaches the core's control with no logic in
@@ -39,7 +41,7 @@ lane addresses with their out-of-range flags, so ``fault`` is an OR of registere
 and ``fault_addr`` the lowest faulting lane's address, picked by a balanced tree. A
 faulting instruction changes nothing: no register write leaves P1 with ``fault``, and a
 store, which wrote in EX, is undone in P2 from the old data its own access read (the
-memories' core ports read before they write).
+memories' core ports read before they write); see :func:`undoable_store`.
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
@@ -175,10 +177,11 @@ class VectorUnit(wiring.Component):
         lane_mem = ex.mem == MemKind.LANE
         vfault = vector_mem & (misaligned | (vaddr >= cfg.vmem_bytes))
         m.d.comb += iss.stall.eq(stall)
-        # ``steps``: the instruction issues (``valid & ~stall``; a stalled one is not
-        # final: its operands may still change).
-        steps = Signal()
-        m.d.comb += steps.eq(iss.valid & ~stall)
+        # ``steps``: the instruction issues (``valid & ~squash & ~stall``; a stalled one is
+        # not final: its operands may still change). ``tries``: the same without the late
+        # ``squash``, for the memories' write enables.
+        steps, tries = Signal(), Signal()
+        m.d.comb += [tries.eq(iss.valid & ~stall), steps.eq(tries & ~iss.squash)]
         # The fault and its address are due one cycle later (P1, the core's MEM): from the
         # registered lane flags and addresses, the lowest faulting lane found by a
         # balanced tree. Register writes leave P1 only without it; stores, which wrote in
@@ -213,10 +216,10 @@ class VectorUnit(wiring.Component):
         # fault (``restore``, the stopped core issues nothing) the old row is written
         # back. No fault test sits in front of the block RAMs.
         row, vstore = Signal.like(vmem.row, name="row"), Signal()
-        m.d.comb += [row.eq(vaddr[row_lo:]), vstore.eq(steps & vector_mem & ex.store)]
+        m.d.comb += [row.eq(vaddr[row_lo:]), vstore.eq(tries & vector_mem & ex.store)]
         port_row, port_data, port_write, row_q = undoable_store(
             m, addr=row, store=vstore, data=Cat(lane.b for lane in self.lanes),
-            rdata=vmem.rdata, cancel=fault)
+            rdata=vmem.rdata, cancel=fault, dropped=iss.squash)
         m.d.comb += [vmem.row.eq(port_row), vmem.write.eq(port_write),
                      vmem.wdata.eq(port_data)]
         wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
@@ -238,7 +241,8 @@ class VectorUnit(wiring.Component):
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
                 lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
                 lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
-                lane.lmem_write.eq(steps & lane_mem & ex.store), lane.lmem_cancel.eq(fault),
+                lane.lmem_write.eq(tries & lane_mem & ex.store), lane.lmem_cancel.eq(fault),
+                lane.lmem_dropped.eq(iss.squash),
                 lane.load.eq(load), lane.vmem_element.eq(row[16 * i:16 * (i + 1)]),
                 lane.vmem_byte.eq(Mux(half, row[8 * (n + i):8 * (n + i + 1)],
                                       row[8 * i:8 * (i + 1)])),

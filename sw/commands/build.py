@@ -1,7 +1,7 @@
 """``spikevec build``: make a bitstream for a board with the open FPGA flow from PyPI.
 
 Usage: ``spikevec build --board NAME [--lanes N] [--json] [--out DIR] [--seed N]
-[--router router1|router2]``, or
+[--router router1|router2] [--placer heap|static]``, or
 ``spikevec build --list``. Runs yowasp Yosys, nextpnr and the packer (no system tools;
 install the ``boards`` extra), shows progress, and writes the bitstream and
 ``report.spikevec.json`` (resources against the device's totals, achieved fmax of the
@@ -29,10 +29,13 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output directory (default build/BOARD)")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
-    from ...hw.boards.flow import ROUTERS
+    from ...hw.boards.flow import PLACERS, ROUTERS
     p.add_argument("--router", choices=ROUTERS, default=ROUTERS[0],
                    help="nextpnr router: router1 (default, higher fmax) or router2 "
                    "(about twice as fast, lower fmax; for the 32-lane 85F build)")
+    p.add_argument("--placer", choices=PLACERS, default=PLACERS[0],
+                   help="nextpnr placer: heap (default) or static (spreads cells by "
+                   "density, for congested designs)")
     p.add_argument("--json", action="store_true",
                    help="print the report as JSON on stdout (progress goes to stderr)")
     p.add_argument("--list", action="store_true", help="list the boards and exit")
@@ -68,6 +71,7 @@ def run_command(args) -> int:
 
     try:
         report = build_board(b, config, out, seed=args.seed, router=args.router,
+                             placer=args.placer,
                              progress=progress)
     except ImportError as error:
         raise OSError(str(error)) from None
