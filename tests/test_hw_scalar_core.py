@@ -242,6 +242,31 @@ def test_traps_halt_with_cause_pc_and_address():
     assert_matches_model(programs, results)
 
 
+def test_squashed_stores_are_undone():
+    """A store squashed in EX by the older instruction in MEM (a taken forward branch, a
+    ``jalr``, a faulting load or store) changes no byte: it writes before the squash is
+    known and its old word is written back. Behind a faulting store to the same word
+    only the bytes the older store did not write are restored from its old word."""
+    one = E("addi", rd=1, rs1=0, imm=0x55)
+    cases = [
+        ("ECALL", [one, E("bne", rs1=1, rs2=0, off=8), E("sw", rs2=1, rs1=0, imm=0)]),
+        ("ECALL", [one, E("auipc", rd=2, imm=0), E("jalr", rd=0, rs1=2, imm=16),
+                   E("sw", rs2=1, rs1=0, imm=4), E("sb", rs2=1, rs1=0, imm=8)]),
+        ("LOAD_FAULT", [one, E("lw", rd=3, rs1=0, imm=1), E("sw", rs2=1, rs1=0, imm=0)]),
+        ("STORE_FAULT", [one, E("sh", rs2=1, rs1=0, imm=1), E("sb", rs2=1, rs1=0, imm=3)]),
+        ("STORE_FAULT", [one, E("sw", rs2=1, rs1=0, imm=2), E("sw", rs2=1, rs1=0, imm=0)]),
+        ("STORE_FAULT", [one, E("sh", rs2=1, rs1=0, imm=3), E("sh", rs2=1, rs1=0, imm=4)]),
+    ]
+    data = bytes((0xA0 + i) & 0xFF for i in range(4 * DATA_WORDS))
+    programs = [(words + [E("ecall")], data) for _, words in cases]
+    results = run_many(programs)
+    assert [r["cause"] for r in results] == [cause for cause, _ in cases]
+    initial = [int.from_bytes(data[4 * i:4 * i + 4], "little") for i in range(DATA_WORDS)]
+    for (cause, words), result in zip(cases, results):
+        assert result["dmem"] == initial, f"{cause} program {words} changed data memory"
+    assert_matches_model(programs, results)
+
+
 def test_host_ports_load_program_and_read_data():
     words = [E("lw", rd=1, rs1=0, imm=0), E("addi", rd=1, rs1=1, imm=1),
              E("sw", rs2=1, rs1=0, imm=4), E("ecall")]

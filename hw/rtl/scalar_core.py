@@ -237,6 +237,7 @@ class ScalarCore(wiring.Component):
         m_vec = Signal()            # a vector instruction issued in EX: its fault is due now
         m_value = Signal(32)        # MEM's result: m_result, or the vector unit's x_result
         m_store = Signal()
+        m_dropped = Signal()        # a store wrote in EX and was squashed there
         m_redirect, m_target = Signal(), Signal(32)
         w_valid, w_rd, w_writes_x, w_result = Signal(), Signal(5), Signal(), Signal(32)
         w_pc = Signal(32)
@@ -305,15 +306,21 @@ class ScalarCore(wiring.Component):
         ex_hold = Signal()
         m.d.comb += ex_hold.eq(e_live & ~e_trap &
                                (e_wait.any() | (vec.valid & vec.stall)))
-        e_fire = Signal()
-        m.d.comb += e_fire.eq(e_live & ~e_trap & ~ex_hold)
+        # ``e_tries``: it would fire but for an older squash (registers only: for the data
+        # memory's write enable).
+        e_fire, e_tries = Signal(), Signal()
+        m.d.comb += [e_tries.eq(e_valid & ~e_trap & ~e_wait.any() & ~(vec.valid & vec.stall)),
+                     e_fire.eq(e_tries & ~m_redirect & ~m_fault)]
         trap = m_fault | ex_trap
         mispredict = (e_branch & (alu.taken ^ e_pred)) | e_jalr
 
         # Data memory, core port: loads read and stores write in EX (one address). The
-        # address checks are too slow for the write enable, so a store writes even if it
-        # faults; it then traps in MEM, where the old word it read is registered, and the
-        # core writes that word back in its first halted cycle (``restore``).
+        # address checks and the squash from MEM are too slow for the write enable, so a
+        # store writes even if it faults or is squashed; the old word it read is
+        # registered in MEM and written back two cycles after the store (``restore``:
+        # the core has stopped at the fault, or refetches after the squash, so EX is
+        # empty). A squashed store right behind a faulting one is restored second: only
+        # its bytes that the older store did not write (those hold the older's new data).
         restore, restore_en = Signal(), Signal(4)
         restore_addr = Signal.like(m_word_addr)
         core_addr = Signal.like(m_word_addr)
@@ -322,7 +329,7 @@ class ScalarCore(wiring.Component):
             dmem_read.addr.eq(core_addr), dmem_write.addr.eq(core_addr),
             dmem_write.data.eq(Mux(restore, w_raw, lsu.ex_wdata)),
             dmem_write.en.eq(Mux(restore, restore_en,
-                                 lsu.ex_byte_en & e_fire.replicate(4))),
+                                 lsu.ex_byte_en & e_tries.replicate(4))),
             lsu.mem_op.eq(w_op), lsu.mem_addr_lo.eq(w_addr_lo), lsu.mem_rdata.eq(w_raw),
         ]
 
@@ -470,8 +477,10 @@ class ScalarCore(wiring.Component):
             m_result.eq(alu.result),
             m_load.eq(lsu.ex_is_load), m_late_mul.eq(e_late_mul), m_op.eq(e_op),
             m_store.eq(lsu.ex_is_store),
-            restore.eq(m_scalar_fault & m_store), restore_addr.eq(m_word_addr),
-            restore_en.eq(m_byte_en),
+            m_dropped.eq(e_tries & lsu.ex_is_store & (m_redirect | m_fault)),
+            restore.eq((m_scalar_fault & m_store) | m_dropped), restore_addr.eq(m_word_addr),
+            restore_en.eq(m_byte_en & ~Mux(restore & (restore_addr == m_word_addr),
+                                           restore_en, 0)),
             m_count.eq(e_count), m_clz.eq(e_clz), m_ctz.eq(e_ctz),
             m_count_parts.eq(count_partials(a)),
             m_addr_lo.eq(lsu.ex_addr[:2]),
