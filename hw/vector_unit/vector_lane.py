@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .arith import ELEMENT, INT16_MAX, INT16_MIN, saturate16
 from .lane_alu import LaneAlu
+from .lane_copy import lane_copy
 from .lane_multiplier import LaneMultiplier
 from .lane_rng import LaneRng
 from .vector_decoder import BSource, ResultSource, TestCond, VectorControl
@@ -15,8 +16,8 @@ __all__ = ["Bypass", "LoadControl", "VectorLane"]
 
 
 class Bypass(data.Struct):
-    """Where an EX operand comes from, one-hot (exactly one field set; the unit registers
-    it in the cycle before): the register file read (``rf``); the result of the
+    """Where an EX operand comes from, one-hot (exactly one field set; the unit computes
+    it in the cycle before and each lane registers its own copy): the register file read (``rf``); the result of the
     instruction issued two cycles earlier (P2) from the ALU (``alu``, also when that
     instruction's value is not due yet - a multiply, load or accumulate: the scoreboard
     stalls its readers); of the one issued three cycles earlier (P3): ``w3`` (an ALU
@@ -35,11 +36,19 @@ class LoadControl(data.Struct):
     """The load stage's control for the instruction in P2 (two cycles after issue)."""
     lane: 1       # lane-local memory data (else vector memory)
     byte: 1       # the lane's int8 of the selected half row (else its int16)
+    half: 1       # int8 loads: from the row's upper half (``vmem_bytes[8:]``)
     shift: 4      # left shift of the loaded value (vload8, vlacc, vlacc8)
 
 
 class VectorLane(wiring.Component):
-    """Lane datapath. Stages, counted from the issue cycle ``t`` (EX):
+    """Lane datapath. Stages, counted from the issue cycle ``t`` (EX).
+
+    Control arrives one cycle ahead and the lane registers its own copy
+    (:func:`~.lane_copy.lane_copy`: no control flip-flop is shared by all lanes):
+    ``ex_next`` (the instruction in EX in the next cycle), ``sel_a_next``/``sel_b_next``
+    (its operand bypass), ``load_next`` (the load stage's control in the next cycle) and
+    ``p2_result`` (the result select of the instruction now in P2). Below, ``ex``,
+    ``sel_*``, ``load`` and ``p3_result`` are these copies.
 
     * EX (``t``): operands ``a`` (vs1, or vd for the instructions that read vd: the
       unit's read port A, see vector_unit.py) and ``b`` (vs2) = the register-file read
@@ -58,10 +67,11 @@ class VectorLane(wiring.Component):
       ``lmem_dropped`` (in, at ``t``) says the core squashed it as it wrote.
     * P2 (``t+2``): after a cancelled or dropped store, the old value (read by the
       store's own access) is written back (``restore``, see :func:`undoable_store`: the
-      core issues nothing then, so the port is free). The ALU result, the value of a latency-2 instruction, is registered
-      as ``w3`` (out); the load stage (``load``, :class:`LoadControl`) makes
-      ``sat16(x << shift)`` of the registered memory data (this lane's, or
-      ``vmem_element``/``vmem_byte`` from the vector memory's row) for loads and the
+      core issues nothing then, so the port is free). The ALU result, the value of a
+      latency-2 instruction, is registered as ``w3`` (out); the load stage (``load``,
+      :class:`LoadControl`) makes ``sat16(x << shift)`` of the registered memory data
+      (this lane's, or ``vmem_element``/a byte of ``vmem_bytes``: the lane's int16 and
+      its two int8 candidates from the vector memory's row) for loads and the
       17-bit clamped weight for accumulates, registered.
     * P3 (``t+3``): ``w3``, the multiplier result or the loaded value (latency 3);
       the accumulate adder ``sat16(vd + weight)`` runs; ``w4`` (out, a register) = one
@@ -76,14 +86,14 @@ class VectorLane(wiring.Component):
     def __init__(self, elements: int):
         self.elements = elements
         super().__init__({
-            "ex": In(VectorControl),
-            "sel_a": In(Bypass), "sel_b": In(Bypass),
+            "ex_next": In(VectorControl),
+            "sel_a_next": In(Bypass), "sel_b_next": In(Bypass),
             "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
             "rng_step": In(1), "rng_seed": In(1),
             "lmem_write": In(1), "lmem_cancel": In(1), "lmem_dropped": In(1),
-            "load": In(LoadControl), "vmem_element": In(16), "vmem_byte": In(8),
-            "p3_result": In(ResultSource),
+            "load_next": In(LoadControl), "vmem_element": In(16), "vmem_bytes": In(16),
+            "p2_result": In(ResultSource),
             "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT), "flag": Out(1),
             "lane_addr": Out(signed(17)), "neg": Out(1), "over": Out(1),
             "w3": Out(ELEMENT), "w4": Out(ELEMENT),
@@ -102,7 +112,13 @@ class VectorLane(wiring.Component):
         # operands' bypass in front of those adders.
         m.submodules.rng = rng = LaneRng(registered_output=False)
         m.submodules.lmem = self.lmem
-        ex = self.ex
+        # This lane's copies of the unit's control (see lane_copy.py), each sampled from
+        # the value the unit has for it one cycle earlier.
+        ex = lane_copy(m, platform, self.ex_next, VectorControl, "ex")
+        sel_a = lane_copy(m, platform, self.sel_a_next, Bypass, "sel_a")
+        sel_b = lane_copy(m, platform, self.sel_b_next, Bypass, "sel_b")
+        load = lane_copy(m, platform, self.load_next, LoadControl, "load")
+        p3_result = lane_copy(m, platform, self.p2_result, ResultSource, "p3_result")
 
         # EX: operands ---------------------------------------------------------------
         loaded, weight = Signal(ELEMENT), Signal(signed(17))
@@ -118,7 +134,7 @@ class VectorLane(wiring.Component):
                 early = early | (flag.replicate(16) & source.as_unsigned())
             return Mux(sel.rf, rf, early).as_signed()
         a, b, c = self.a, self.b, self.c
-        m.d.comb += [a.eq(bypass(self.sel_a, self.rf_a)), b.eq(bypass(self.sel_b, self.rf_b)),
+        m.d.comb += [a.eq(bypass(sel_a, self.rf_a)), b.eq(bypass(sel_b, self.rf_b)),
                      c.eq(a)]
         alu_b = Signal(ELEMENT)
         with m.Switch(ex.b_source):
@@ -191,11 +207,10 @@ class VectorLane(wiring.Component):
         # whether the shifted value fits is tested beside the shifter (thermometer mask).
         c2, neg2, c3 = Signal(ELEMENT), Signal(), Signal(ELEMENT)
         m.d.sync += [c2.eq(c1), neg2.eq(neg1), c3.eq(c2)]
-        load = self.load
         element = Signal(ELEMENT)
+        byte = Mux(load.half, self.vmem_bytes[8:], self.vmem_bytes[:8])
         m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, lmem_q),
-                                   Mux(load.byte, self.vmem_byte.as_signed(),
-                                       self.vmem_element)))
+                                   Mux(load.byte, byte.as_signed(), self.vmem_element)))
         full = Signal(signed(17))
         m.d.comb += full.eq((element << load.shift)[:17])
         sign = element[-1]
@@ -215,7 +230,7 @@ class VectorLane(wiring.Component):
         # registered as ``w4`` ---------------------------------------------------------
         total = Signal(signed(18))
         m.d.comb += total.eq(c3 + weight)
-        with m.Switch(self.p3_result):
+        with m.Switch(p3_result):
             with m.Case(ResultSource.ACC):
                 m.d.sync += self.w4.eq(saturate16(total))
             with m.Case(ResultSource.LOADED):

@@ -149,8 +149,10 @@ class VectorUnit(wiring.Component):
         # Result pipeline: what each of P1 to P4 will write.
         p1_w, p2_w, p3_w, p4_w = Signal(), Signal(), Signal(), Signal()
         p1_vd, p2_vd, p3_vd, p4_vd = Signal(5), Signal(5), Signal(5), Signal(5)
-        p1_res, p2_res, p3_res = (Signal(ResultSource, name=f"p{k}_res") for k in (1, 2, 3))
-        sels = [Signal(Bypass, name=f"sel_{x}") for x in ("a", "b")]
+        p1_res, p2_res = (Signal(ResultSource, name=f"p{k}_res") for k in (1, 2))
+        # The selects for the instruction in EX in the next cycle; each lane registers
+        # its own copy (lane_copy.py).
+        sels = [Signal(Bypass, name=f"sel_{x}_next") for x in ("a", "b")]
         for sel, reg in zip(sels, (read_a, following.vs2)):
             # The instruction now in P1 will be in P2 (the ALU's result; any other is not
             # due yet and the scoreboard stalls the reader), the one in P2 in P3 (``w3``,
@@ -159,7 +161,7 @@ class VectorUnit(wiring.Component):
             hit1, hit2 = p1_w & (p1_vd == reg), p2_w & (p2_vd == reg)
             hit3 = p3_w & (p3_vd == reg)
             older2 = ~hit1 & hit2
-            m.d.sync += [
+            m.d.comb += [
                 sel.alu.eq(hit1),
                 sel.mul.eq(older2 & (p2_res == ResultSource.MUL)),
                 sel.w3.eq(older2 & (p2_res != ResultSource.LOADED) &
@@ -227,33 +229,32 @@ class VectorUnit(wiring.Component):
 
         # Lanes --------------------------------------------------------------------------
         # The load stage runs in P2, on the memories' registered read data.
-        load1, load = Signal(LoadControl), Signal(LoadControl)
-        half1, half = Signal(), Signal()
+        # (``load1``: its control one cycle early, for the lanes' own copies.)
+        load1 = Signal(LoadControl)
         row = row_q
         m.d.sync += [load1.lane.eq(lane_mem), load1.byte.eq(ex.byte),
-                     load1.shift.eq(ex.shift), half1.eq(vaddr[_log2(n)]),
-                     load.eq(load1), half.eq(half1)]
+                     load1.shift.eq(ex.shift), load1.half.eq(vaddr[_log2(n)])]
         scalar = Mux(ex.scalar_rs2, iss.rs2_value, iss.rs1_value)[:16]
         for i, lane in enumerate(self.lanes):
             m.d.comb += [
-                lane.ex.eq(ex), lane.sel_a.eq(sels[0]), lane.sel_b.eq(sels[1]),
+                lane.ex_next.eq(following), lane.sel_a_next.eq(sels[0]),
+                lane.sel_b_next.eq(sels[1]),
                 lane.rf_a.eq(rf.rdata_a[16 * i:16 * (i + 1)]),
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
                 lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
                 lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
                 lane.lmem_write.eq(tries & lane_mem & ex.store), lane.lmem_cancel.eq(fault),
                 lane.lmem_dropped.eq(iss.squash),
-                lane.load.eq(load), lane.vmem_element.eq(row[16 * i:16 * (i + 1)]),
-                lane.vmem_byte.eq(Mux(half, row[8 * (n + i):8 * (n + i + 1)],
-                                      row[8 * i:8 * (i + 1)])),
-                lane.p3_result.eq(p3_res),
+                lane.load_next.eq(load1), lane.vmem_element.eq(row[16 * i:16 * (i + 1)]),
+                lane.vmem_bytes.eq(Cat(row[8 * i:8 * (i + 1)], row[8 * (n + i):8 * (n + i + 1)])),
+                lane.p2_result.eq(p2_res),
             ]
         self._lane_memory_host(m)
 
         # P1 -> P4 bookkeeping, register write, retire -------------------------------------
         m.d.sync += [p1_w.eq(steps & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
                      p2_w.eq(p1_w & ~fault), p2_vd.eq(p1_vd), p2_res.eq(p1_res),
-                     p3_w.eq(p2_w), p3_vd.eq(p2_vd), p3_res.eq(p2_res),
+                     p3_w.eq(p2_w), p3_vd.eq(p2_vd),
                      p4_w.eq(p3_w), p4_vd.eq(p3_vd)]
         w4 = Cat(lane.w4 for lane in self.lanes)
         m.d.comb += [rf.waddr.eq(p4_vd), rf.wdata.eq(w4), rf.we.eq(p4_w)]
