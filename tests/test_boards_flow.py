@@ -1,7 +1,7 @@
 """Board catalog, board top level and the open FPGA flow on small designs: a real
 yowasp Yosys + nextpnr + packer build of a UART echo design for an ECP5 and an iCE40
 board (report parsing, resource totals, fmax), a real fit error, and the build/program
-commands. The full 32-lane 85F build runs in CI (.ci/bitstream), not here."""
+commands. The 8-lane ULX3S-85F build runs in CI (.ci/bitstream), not here."""
 import argparse
 import dataclasses
 import json
@@ -14,7 +14,7 @@ from amaranth.lib.wiring import In, Out
 from spikevec.hw.boards.board_top import BoardTop
 from spikevec.hw.boards.catalog import BOARDS, board, board_config
 from spikevec.hw.boards.flow import (DEVICE_TOTALS, FitError, ToolError, build_board,
-                                     core_fmax)
+                                     core_fmax, default_flow)
 from spikevec.hw.boards.pll import ecp5_pll_params, ice40_pll_params
 from spikevec.hw.boards.uart_tx import baud_divisor
 
@@ -122,16 +122,19 @@ def test_core_fmax_picks_the_core_clock_and_explains_a_missing_one():
         core_fmax(report, 100.0)
 
 
-@pytest.mark.parametrize("name,router", [("ulx3s-25f", "router1"), ("icebreaker", "router1"),
-                                         ("ulx3s-25f", "router2")])
-def test_small_design_builds_with_report(name, router, tmp_path):
+@pytest.mark.parametrize("name,router,placer", [("ulx3s-25f", None, None),
+                                                ("icebreaker", "router1", "heap"),
+                                                ("ulx3s-25f", "router2", "static")])
+def test_small_design_builds_with_report(name, router, placer, tmp_path):
     b = board(name)
     messages = []
     report = build_board(b, board_config(b), tmp_path, soc=Echo(), router=router,
-                         progress=messages.append)
+                         placer=placer, progress=messages.append)
     assert any("place and route" in m for m in messages)
     log = (tmp_path / "top.tim").read_text()
-    assert ("Running router2" in log) == (router == "router2")
+    assert (report.placer, report.router) == (placer or "heap", router or "router1")
+    assert ("Running router2" in log) == (report.router == "router2")
+    assert ("Running Static placer" in log) == (report.placer == "static")
     assert report.timing_met and report.fmax_mhz > report.requested_mhz
     assert report.requested_mhz == b.clock_hz / 1e6
     totals = DEVICE_TOTALS[b.device]
@@ -143,6 +146,12 @@ def test_small_design_builds_with_report(name, router, tmp_path):
     assert (tmp_path / report.bitstream).stat().st_size > 10_000
     saved = json.loads((tmp_path / "report.spikevec.json").read_text())
     assert saved["fmax_mhz"] == report.fmax_mhz and saved["timing_met"] is True
+
+
+def test_default_flow_routes_32_lanes_with_the_static_placer():
+    b = board("ulx3s-85f")
+    assert default_flow(board_config(b, 32)) == ("static", "router2")
+    assert default_flow(board_config(b, 8)) == ("heap", "router1")
 
 
 def test_unknown_router_is_explained(tmp_path):

@@ -89,6 +89,8 @@ class BuildReport:
     bitstream: str
     seconds: dict = field(default_factory=dict)
     cpu_seconds: dict = field(default_factory=dict)
+    placer: str = ""
+    router: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,7 +103,8 @@ class BuildReport:
         for name, use in self.resources.items():
             lines.append(f"  {name:5s} {use['used']:7d} / {use['total']:<7d} "
                          f"({100 * use['used'] / use['total']:.0f} %)")
-        lines.append(f"  bitstream: {self.bitstream}")
+        lines.append(f"  bitstream: {self.bitstream} (nextpnr --placer {self.placer} "
+                     f"--router {self.router})")
         lines.append("  wall time: " + ", ".join(f"{k} {v:.0f} s"
                                                 for k, v in self.seconds.items()))
         lines.append("  tool CPU time: " + ", ".join(f"{k} {v:.0f} s"
@@ -217,9 +220,17 @@ def core_fmax(report: dict, requested_mhz: float) -> float:
 #: ULX3S-85F build, 4.4 vs 10.4 min; for large designs that router1 does not finish).
 ROUTERS = ("router1", "router2")
 
-#: nextpnr placers: ``heap`` (default, analytic) and ``static`` (electrostatic, spreads
+#: nextpnr placers: ``heap`` (analytic) and ``static`` (electrostatic, spreads
 #: cells by density; meant for congested designs such as the 32-lane 85F build).
 PLACERS = ("heap", "static")
+
+
+def default_flow(config) -> tuple[str, str]:
+    """``(placer, router)`` when the caller names neither: HeAP and router1 (the higher
+    fmax) up to 16 lanes; the static placer and router2 for 32 lanes, the only pair that
+    routes the 32-lane ULX3S-85F design (HeAP with router2 stalled at 8-12 k overused
+    wires after 55 min; with router1, 174 k arcs were left after 21 min)."""
+    return ("static", "router2") if config.lanes >= 32 else ("heap", "router1")
 
 
 def _nextpnr_args(board, platform, seed: int, router: str = "router1",
@@ -237,15 +248,17 @@ def _nextpnr_args(board, platform, seed: int, router: str = "router1",
 
 
 def build_board(board, config, out_dir, *, soc=None, seed: int = 1,
-                router: str = "router1", placer: str = "heap",
+                router: str | None = None, placer: str | None = None,
                 progress=print) -> BuildReport:
     """Synthesise, place, route and pack ``config`` for ``board`` into ``out_dir``
     (nextpnr with placement ``seed``, ``router`` one of :data:`ROUTERS` and ``placer``
-    one of :data:`PLACERS`).
+    one of :data:`PLACERS`; ``None`` picks them by :func:`default_flow`).
 
     Raises :class:`FitError` if it does not fit, :class:`ToolError` if a tool fails. A
     design that misses timing still gets its bitstream; ``timing_met`` says so.
     """
+    auto_placer, auto_router = default_flow(config)
+    placer, router = placer or auto_placer, router or auto_router
     if router not in ROUTERS:
         raise ValueError(f"Unknown nextpnr router {router!r}; choose one of {ROUTERS}.")
     if placer not in PLACERS:
@@ -303,7 +316,8 @@ def build_board(board, config, out_dir, *, soc=None, seed: int = 1,
         fingerprint=config.fingerprint(), requested_mhz=requested, fmax_mhz=round(fmax, 2),
         timing_met=fmax >= requested, target_mhz=TARGET_MHZ, target_met=fmax >= TARGET_MHZ,
         resources=resources, synth_cells=cells, bitstream=str(bitstream),
-        seconds={k: round(v, 1) for k, v in seconds.items()}, cpu_seconds=cpu)
+        seconds={k: round(v, 1) for k, v in seconds.items()}, cpu_seconds=cpu,
+        placer=placer, router=router)
     (out / "report.spikevec.json").write_text(json.dumps(result.to_dict(), indent=2))
     return result
 

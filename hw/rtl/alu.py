@@ -120,7 +120,7 @@ def count_combine(partials, clz, ctz):
         def pair(i, j):
             return (p.zero[i] & p.zero[j],
                     Mux(p.zero[i], Const(8, 5) + counts[j], counts[i]))
-        (zero_a, count_a), (zero_b, count_b) = pair(*order[:2]), pair(*order[2:])
+        (zero_a, count_a), (_, count_b) = pair(*order[:2]), pair(*order[2:])
         return Mux(zero_a, Const(16, 6) + count_b, count_a)
 
     leading = first_nonzero((3, 2, 1, 0), p.leading)

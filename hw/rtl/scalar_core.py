@@ -336,6 +336,11 @@ class ScalarCore(wiring.Component):
         # Front end control -----------------------------------------------------------------
         id_go = Signal()            # the instruction in ID moves to EX at the clock edge
         m.d.comb += id_go.eq(running & d_valid & ~ex_hold & ~m_redirect & ~trap)
+        # The same from registers only, for the vector unit's look-ahead: it differs only
+        # when the core squashes EX or traps, and then nothing valid is in EX next cycle.
+        id_go_early = Signal()
+        m.d.comb += id_go_early.eq(running & d_valid & ~(
+            e_valid & ~e_trap & (e_wait.any() | (vec.valid & vec.stall))))
         id_redirect = id_go & d_pred
         id_free = Signal()          # ID takes the word in IF2 (and IF1 fetches)
         m.d.comb += id_free.eq(running & ~trap & (~d_valid | id_go | m_redirect))
@@ -343,7 +348,7 @@ class ScalarCore(wiring.Component):
         m.d.comb += fetch_addr.eq(Mux(m_redirect, m_target,
                                       Mux(id_redirect, id_target, f_pc + 4)))
         m.d.comb += [imem_read.addr.eq(fetch_addr[2:]), imem_read.en.eq(id_free),
-                     vec.id_advance.eq(id_go)]
+                     vec.id_advance.eq(id_go_early)]
 
         # Forwarding selects and register-file reads for the next cycle's EX instruction:
         # the one entering from ID (EX moves on to MEM, MEM to WB), or the one held in EX

@@ -57,8 +57,11 @@ class VectorIssueSignature(wiring.Signature):
 
     Look-ahead (ID stage), so the unit can start reading its register file one cycle early:
     ``id_valid``/``id_op``/``id_word`` describe the (possibly illegal or scalar)
-    instruction in ID; ``id_advance`` is high in a cycle at whose end it moves into EX.
-    Advancing does not promise issuing: in EX the instruction may wait with ``valid`` low
+    instruction in ID; ``id_advance`` is high in a cycle at whose end it moves into EX,
+    unless the core squashes or traps in that cycle (``id_advance`` leaves those out so
+    it is a function of registers; EX then holds no valid instruction in the next
+    cycle, so the unit may take the ID instruction as a phantom that never has
+    ``valid``). Advancing does not promise issuing: in EX the instruction may wait with ``valid`` low
     (for a scalar operand from a load, ``mul`` or count) or be squashed (``squash``) by an
     older mispredicted branch, ``jalr`` or faulting instruction.
     """

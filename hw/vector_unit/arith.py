@@ -17,7 +17,7 @@ Nothing here knows instruction encodings: the decoder maps instruction modifiers
 """
 from __future__ import annotations
 
-from amaranth.hdl import Const, Mux, Shape, Value, signed, unsigned
+from amaranth.hdl import Const, Mux, Value, signed
 from amaranth.lib import enum
 
 __all__ = ["RoundMode", "ELEMENT", "INT16_MIN", "INT16_MAX",

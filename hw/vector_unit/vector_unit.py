@@ -25,7 +25,7 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   writes here, in program order.
 
 The unit's ``ex`` control record mirrors the core's EX stage: it is loaded from the
-look-ahead exactly when ``id_advance`` is high and held otherwise, because an instruction
+look-ahead when ``id_advance`` is high and held otherwise, because an instruction
 can leave ID and then wait in EX with ``valid`` low (for a scalar operand from a load,
 ``mul`` or count) or be squashed there (``squash``). Only issued instructions
 (``valid & ~squash & ~stall``) touch the :class:`Scoreboard`, generators or P1-P4, so the
@@ -124,10 +124,11 @@ class VectorUnit(wiring.Component):
         # ID: decode, register reads, scoreboard and bypass selects ------------------------
         m.d.comb += [dec.valid.eq(iss.id_valid), dec.op.eq(iss.id_op),
                      dec.word.eq(iss.id_word)]
-        # ``ex`` mirrors the core's EX stage: it takes the ID instruction exactly when the
-        # core moves it on (``id_advance``) and keeps it otherwise - while the core holds
-        # EX (a vector stall, or ``valid`` low while waiting for a scalar operand) and
-        # after the core squashed it (``valid`` low: nothing issues).
+        # ``ex`` mirrors the core's EX stage: it takes the ID instruction when the core
+        # moves it on (``id_advance``) and keeps it otherwise - while the core holds EX (a
+        # vector stall, or ``valid`` low while waiting for a scalar operand). In a cycle
+        # where the core squashes or traps, ``id_advance`` may load an instruction that
+        # never becomes valid (nothing issues from it).
         ex = Signal(VectorControl)
         stall = sb.stall
         with m.If(iss.id_advance):

@@ -30,12 +30,13 @@ def register(subparsers) -> None:
                    help="output directory (default build/BOARD)")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     from ...hw.boards.flow import PLACERS, ROUTERS
-    p.add_argument("--router", choices=ROUTERS, default=ROUTERS[0],
-                   help="nextpnr router: router1 (default, higher fmax) or router2 "
-                   "(about twice as fast, lower fmax; for the 32-lane 85F build)")
-    p.add_argument("--placer", choices=PLACERS, default=PLACERS[0],
-                   help="nextpnr placer: heap (default) or static (spreads cells by "
-                   "density, for congested designs)")
+    p.add_argument("--router", choices=ROUTERS, default=None,
+                   help="nextpnr router: router1 (higher fmax) or router2 (about twice "
+                   "as fast; routes the 32-lane 85F design). Default: router1 up to 16 "
+                   "lanes, router2 for 32")
+    p.add_argument("--placer", choices=PLACERS, default=None,
+                   help="nextpnr placer: heap or static (spreads cells by density, for "
+                   "congested designs). Default: heap up to 16 lanes, static for 32")
     p.add_argument("--json", action="store_true",
                    help="print the report as JSON on stdout (progress goes to stderr)")
     p.add_argument("--list", action="store_true", help="list the boards and exit")
