@@ -57,17 +57,19 @@ class Scoreboard(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        following = []
+        later = []          # per register: still not ready next cycle if nothing starts
         for r, count in enumerate(self.counts):
             decayed = Mux(count != 0, count - 1, 0)
             start = self.issue & self.writes & (self.vd == r)
-            nxt = Signal(self.width, name=f"next_v{r}")
-            m.d.comb += nxt.eq(Mux(start, self.latency - 1, decayed))
-            m.d.sync += count.eq(nxt)
-            following.append(nxt)
-        table = Array(following)
+            m.d.sync += count.eq(Mux(start, self.latency - 1, decayed))
+            later.append(count > 1)
+        # A register read next cycle waits if the instruction issuing now starts it with
+        # latency > 1, else if its count is still above 1. ``issue`` (late: it holds the
+        # core's squash) meets only this last multiplexer.
+        table = Array(later)
         src = self.next
-        waits = [Mux(reads, table[reg] != 0, 0)
+        waits = [reads & Mux(self.issue & self.writes & (self.vd == reg),
+                             self.latency > 1, table[reg])
                  for reads, reg in ((src.reads_vs1, src.vs1), (src.reads_vs2, src.vs2),
                                     (src.reads_vd, src.vd))]
         m.d.sync += self.stall.eq(waits[0] | waits[1] | waits[2])

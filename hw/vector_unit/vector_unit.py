@@ -152,9 +152,11 @@ class VectorUnit(wiring.Component):
         p1_vd, p2_vd, p3_vd, p4_vd = Signal(5), Signal(5), Signal(5), Signal(5)
         p1_res, p2_res = (Signal(ResultSource, name=f"p{k}_res") for k in (1, 2))
         # The selects for the instruction in EX in the next cycle; each lane registers
-        # its own copy (lane_copy.py).
-        sels = [Signal(Bypass, name=f"sel_{x}_next") for x in ("a", "b")]
-        for sel, reg in zip(sels, (read_a, following.vs2)):
+        # its own copy (lane_copy.py). They are found for both candidates (the ID
+        # instruction and the one now in EX) and for both registers port A may read, and
+        # chosen last: the decoder's ``reads_vd`` and ``id_advance`` meet only the final
+        # multiplexers.
+        def selects(reg):
             # The instruction now in P1 will be in P2 (the ALU's result; any other is not
             # due yet and the scoreboard stalls the reader), the one in P2 in P3 (``w3``,
             # the multiplier's or the loaded value, by ``p2_res``), the one in P3 in P4
@@ -162,6 +164,7 @@ class VectorUnit(wiring.Component):
             hit1, hit2 = p1_w & (p1_vd == reg), p2_w & (p2_vd == reg)
             hit3 = p3_w & (p3_vd == reg)
             older2 = ~hit1 & hit2
+            sel = Signal(Bypass)
             m.d.comb += [
                 sel.alu.eq(hit1),
                 sel.mul.eq(older2 & (p2_res == ResultSource.MUL)),
@@ -170,6 +173,13 @@ class VectorUnit(wiring.Component):
                 sel.loaded.eq(older2 & (p2_res == ResultSource.LOADED)),
                 sel.w4.eq(~hit1 & ~hit2 & hit3), sel.rf.eq(~hit1 & ~hit2 & ~hit3),
             ]
+            return sel.as_value()
+
+        sels = [Signal(Bypass, name=f"sel_{x}_next") for x in ("a", "b")]
+        candidates = [(Mux(ctl.reads_vd, selects(ctl.vd), selects(ctl.vs1)), selects(ctl.vs2))
+                      for ctl in (dec.ctl, ex)]
+        for k, sel in enumerate(sels):
+            m.d.comb += sel.eq(Mux(iss.id_advance, candidates[0][k], candidates[1][k]))
 
         # EX: addresses and faults -------------------------------------------------------
         vaddr = Signal(32)
