@@ -5,6 +5,7 @@ commands. The 8-lane ULX3S-85F build runs in CI (.ci/bitstream), not here."""
 import argparse
 import dataclasses
 import json
+import re
 
 import pytest
 from amaranth.hdl import Cat, Module, Mux, Signal
@@ -146,6 +147,29 @@ def test_small_design_builds_with_report(name, router, placer, tmp_path):
     assert (tmp_path / report.bitstream).stat().st_size > 10_000
     saved = json.loads((tmp_path / "report.spikevec.json").read_text())
     assert saved["fmax_mhz"] == report.fmax_mhz and saved["timing_met"] is True
+
+
+def test_core_elaborates_for_ecp5_with_unmerged_lane_copies():
+    """On an ECP5 platform every lane keeps its own copies of the shared control and of
+    the register file's addresses as TRELLIS_FF instances (lane_copy.py): Yosys cannot
+    merge them back into chip-wide nets. Elsewhere they are ordinary registers."""
+    b = board("ulx3s-85f")
+    config = board_config(b).with_(lanes=8, vmem_bytes=4096, imem_bytes=4096,
+                                   dmem_bytes=4096)
+    plan = b.make_platform().prepare(BoardTop(b, config), name="top")
+    rtlil = plan.files["top.il"]
+    rtlil = rtlil if isinstance(rtlil, str) else rtlil.decode()
+    flip_flops = {}         # module name -> names of its TRELLIS_FF cells
+    for block in rtlil.split("\nmodule ")[1:]:
+        name = block.split(None, 1)[0]
+        flip_flops[name] = set(re.findall(r"cell \\TRELLIS_FF \\(\S+)", block))
+    for lane in range(config.lanes):
+        cells = flip_flops[f"\\top.soc.core.vector.lane{lane}"]
+        for copy in ("ex", "sel_a", "sel_b", "load", "p3_result"):
+            assert f"{copy}_ff0" in cells, (lane, copy)
+        regfile = flip_flops["\\top.soc.core.vector.regfile"]
+        for copy in ("raddr_a", "raddr_b", "we", "waddr", "host_addr"):
+            assert f"lane{lane}_{copy}_ff0" in regfile, (lane, copy)
 
 
 def test_default_flow_routes_32_lanes_with_the_static_placer():

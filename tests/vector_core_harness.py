@@ -74,7 +74,7 @@ class Lockstep:
                     ctx.set(scalar.dmem.data[i], int(dmem[i]))
                 for i in range(32):
                     ctx.set(scalar.regfile.mem.data[i], int(init["x"][i]) if i else 0)
-                    ctx.set(vector.regfile.mem.data[i], _pack(init["v"][i]))
+                    vector.regfile.sim_set(ctx, i, _pack(init["v"][i]))
                 vrows = init["vmem"].view(np.int16).reshape(-1, L)
                 for r in range(len(vrows)):
                     ctx.set(vector.vmem.mem.data[r], _pack(vrows[r]))
@@ -103,7 +103,7 @@ class Lockstep:
                     "trap_addr": ctx.get(st.trap_addr), "cycles": ctx.get(st.cycles),
                     "instret": ctx.get(st.instret),
                     "x": [ctx.get(scalar.regfile.mem.data[i]) if i else 0 for i in range(32)],
-                    "v": [_unpack(ctx.get(vector.regfile.mem.data[i]), L) for i in range(32)],
+                    "v": [_unpack(vector.regfile.sim_get(ctx, i), L) for i in range(32)],
                     "vmem": [_unpack(ctx.get(vector.vmem.mem.data[r]), L)
                              for r in range(len(vrows))],
                     "lmem": [[_unpack(ctx.get(lane.lmem.data[e]), 1)[0]

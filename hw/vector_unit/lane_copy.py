@@ -31,7 +31,7 @@ def lane_copy(m, platform, value, shape, name: str) -> Signal:
     if not _is_ecp5(platform):
         m.d.sync += q.eq(value)
         return q
-    d, out = Value.cast(value), q.as_value()
+    d, out = Value.cast(value), Value.cast(q)
     for i in range(len(out)):
         m.submodules[f"{name}_ff{i}"] = Instance(
             "TRELLIS_FF", p_GSR="DISABLED", p_CEMUX="1", p_CLKMUX="CLK", p_LSRMUX="LSR",

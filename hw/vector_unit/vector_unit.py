@@ -47,8 +47,9 @@ Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core run
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
 ``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes, latency
 1; word orders of :mod:`spikevec.hw.rtl.host_bus`), ``retire``
-(``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mem``,
-``vmem.mem``, ``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
+(``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mems``
+(``regfile.sim_get``/``sim_set``), ``vmem.mem``, ``lanes[i].lmem``; generator state
+``lanes[i].s0``/``s1``.
 """
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
@@ -268,7 +269,7 @@ class VectorUnit(wiring.Component):
                      p3_w.eq(p2_w), p3_vd.eq(p2_vd),
                      p4_w.eq(p3_w), p4_vd.eq(p3_vd)]
         w4 = Cat(lane.w4 for lane in self.lanes)
-        m.d.comb += [rf.waddr.eq(p4_vd), rf.wdata.eq(w4), rf.we.eq(p4_w)]
+        m.d.comb += [rf.waddr_next.eq(p3_vd), rf.we_next.eq(p3_w), rf.wdata.eq(w4)]
         self._retire(m, steps & ~vfault, fault, ex, vaddr, p4_w, p4_vd, w4)
         return m
 
