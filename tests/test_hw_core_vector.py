@@ -247,10 +247,11 @@ def test_partial_lane_fault_changes_nothing():
 
 
 def squashed_store_programs(cfg):
-    """A vector or lane store squashed in EX by the older instruction in MEM: a taken
-    forward branch, a ``jalr``, a scalar fault, or a faulting store to the same or to
-    another row/element (the memories write before the squash is known and undo it;
-    two undos in a row must leave the older store's old data)."""
+    """A vector or lane store, or a generator step or seed, squashed in EX by the older
+    instruction in MEM: a taken forward branch, a ``jalr``, a scalar fault, or a
+    faulting store to the same or to another row/element (the memories write and the
+    generators change before the squash is known, and undo it; two undos in a row must
+    leave the older store's old data)."""
     vb = cfg.vector_bytes
     return [
         ("ECALL", "li a0, 1\n bnez a0, skip\n vstore v9, 0(zero)\n"
@@ -265,6 +266,11 @@ def squashed_store_programs(cfg):
         ("VECTOR_FAULT", "vstorel v3, 0(v7)\n vstorel v9, 0(v7)"),              # same elements
         ("VECTOR_FAULT", "vstorel v3, 0(v7)\n vstorel v9, 0(v9)"),
         ("VECTOR_FAULT", "vstorel v3, 0(v7)\n vstore v9, 0(zero)"),
+        # generator changes: stepped or seeded before the squash is known, then undone
+        ("ECALL", "li a0, 1\n bnez a0, skip\n vmul.rs v1, v2, v3, 4\n skip: vrng v5"),
+        ("ECALL", "li a0, 1\n bnez a0, skip\n vseed v9, v3\n skip: vrng v5"),
+        ("VECTOR_FAULT", "li a0, 2\n vstore v9, 0(a0)\n vmul.rs v1, v2, v3, 4"),
+        ("LOAD_FAULT", "vrng v4\n lw a1, 1(zero)\n vseed v9, v3"),
     ]
 
 

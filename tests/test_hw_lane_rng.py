@@ -124,3 +124,36 @@ def test_random_mix_of_hold_step_and_half_writes(registered_output):
 
     simulate(dut, testbench)
     assert not bad, f"{len(bad)} mismatches, first: {bad[:3]}"
+
+
+@pytest.mark.parametrize("registered_output", [True, False])
+def test_undo_puts_back_the_state_before_the_last_step_or_seed(registered_output):
+    """``undo`` restores the state from before the previous cycle's step or write, and
+    drops a step or write of its own cycle (a younger, also squashed, instruction's)."""
+    dut = LaneRng(registered_output=registered_output)
+    seen = {}
+
+    async def testbench(ctx):
+        await seed(ctx, dut, 0x1234, 0xABCD)
+        g = ref.Xoroshiro32pp(0x1234, 0xABCD)
+        g.step()
+        ctx.set(dut.step, 1)
+        await ctx.tick()                        # one real step
+        seen["stepped"] = state(ctx, dut)
+        await ctx.tick()                        # a step that gets undone ...
+        ctx.set(dut.undo, 1)                    # ... while another step is asked for
+        await ctx.tick()
+        ctx.set(dut.undo, 0)
+        ctx.set(dut.step, 0)
+        seen["after step undo"] = state(ctx, dut)
+        await seed(ctx, dut, 7, 9)              # a seed that gets undone
+        ctx.set(dut.undo, 1)
+        await ctx.tick()
+        ctx.set(dut.undo, 0)
+        seen["after seed undo"] = state(ctx, dut)
+        seen["want"] = model_state(g)
+
+    simulate(dut, testbench)
+    assert seen["stepped"] == seen["want"]
+    assert seen["after step undo"] == seen["want"]
+    assert seen["after seed undo"] == seen["want"]

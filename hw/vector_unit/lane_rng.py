@@ -43,6 +43,10 @@ class LaneRng(wiring.Component):
       that half at the next clock edge (``vseed`` asserts both, per-half loads one). A
       write has priority over ``step``: in a cycle with any write the state does not
       step, a half that is not written keeps its value.
+    * ``undo`` (in, 1): put back, at the next clock edge, the state from before the
+      step or write of the previous cycle (its instruction was squashed or faulted
+      after it changed the state); wins over ``step`` and the writes, which are then
+      dropped too (they belong to a younger instruction the core also squashed).
     * ``r`` (out, 16, unsigned): the generator output of the *current* state,
       ``rotl(s0 + s1, 9) + s0``. Latency 0: valid in the same cycle as ``s0``/``s1``,
       i.e. the value an instruction that steps in this cycle must use (the table's
@@ -54,6 +58,7 @@ class LaneRng(wiring.Component):
     """
 
     step: In(1)
+    undo: In(1)
     write_s0: In(1)
     write_s1: In(1)
     seed_s0: In(16)
@@ -82,7 +87,13 @@ class LaneRng(wiring.Component):
         stepped_s0, stepped_s1 = xoroshiro32pp_next(state_s0, state_s1)
         next_s0 = Signal(16)
         next_s1 = Signal(16)
-        with m.If(self.write_s0 | self.write_s1):
+        prev_s0, prev_s1 = Signal(16), Signal(16)      # the state before the last change
+        changes = self.write_s0 | self.write_s1 | self.step
+        with m.If(~self.undo & changes):
+            m.d.sync += [prev_s0.eq(state_s0), prev_s1.eq(state_s1)]
+        with m.If(self.undo):
+            m.d.comb += [next_s0.eq(prev_s0), next_s1.eq(prev_s1)]
+        with m.Elif(self.write_s0 | self.write_s1):
             m.d.comb += [
                 next_s0.eq(Mux(self.write_s0, self.seed_s0, state_s0)),
                 next_s1.eq(Mux(self.write_s1, self.seed_s1, state_s1)),

@@ -63,8 +63,10 @@ class VectorLane(wiring.Component):
       sample at the end of ``t``.
     * P1 (``t+1``): the memory data arrives and is registered with no logic in between
       (block-RAM outputs are slow on ECP5; the unit does the same for the vector
-      memory's row). ``lmem_cancel`` (in) is the unit's fault for this instruction;
-      ``lmem_dropped`` (in, at ``t``) says the core squashed it as it wrote.
+      memory's row). ``cancel`` (in) is the unit's fault for this instruction;
+      ``dropped`` (in, at ``t``) says the core squashed it as it wrote. The memory
+      store and the generator change of a cancelled or dropped instruction are undone
+      (the generator at the end of ``t+1``, from its previous state).
     * P2 (``t+2``): after a cancelled or dropped store, the old value (read by the
       store's own access) is written back (``restore``, see :func:`undoable_store`: the
       core issues nothing then, so the port is free). The ALU result, the value of a
@@ -91,7 +93,7 @@ class VectorLane(wiring.Component):
             "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
             "rng_step": In(1), "rng_seed": In(1),
-            "lmem_write": In(1), "lmem_cancel": In(1), "lmem_dropped": In(1),
+            "lmem_write": In(1), "cancel": In(1), "dropped": In(1),
             "load_next": In(LoadControl), "vmem_element": In(16), "vmem_bytes": In(16),
             "p2_result": In(ResultSource),
             "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT), "flag": Out(1),
@@ -150,12 +152,17 @@ class VectorLane(wiring.Component):
                 m.d.comb += alu_b.eq(rng.s1)
             with m.Default():
                 m.d.comb += alu_b.eq(b)
+        # The generator steps or is seeded before the squash or fault is known (one cycle
+        # later) and is undone then.
+        rng_changed, rng_dropped = Signal(), Signal()
+        m.d.sync += [rng_changed.eq(self.rng_step | self.rng_seed), rng_dropped.eq(self.dropped)]
         m.d.comb += [
             alu.ctl.eq(ex.alu), alu.a.eq(a), alu.b.eq(alu_b), alu.r.eq(rng.r),
             mul.ctl.eq(ex.mul), mul.a.eq(a), mul.b.eq(b), mul.r.eq(rng.r),
             # the shifts' amount: vs2[i] or the immediate (not through alu_b: timing)
             mul.amount.eq(Mux(ex.b_source == BSource.IMM, ex.imm[:4], b[:4])),
-            rng.step.eq(self.rng_step), rng.write_s0.eq(self.rng_seed),
+            rng.step.eq(self.rng_step), rng.undo.eq(rng_changed & (rng_dropped | self.cancel)),
+            rng.write_s0.eq(self.rng_seed),
             rng.write_s1.eq(self.rng_seed), rng.seed_s0.eq(a), rng.seed_s1.eq(b),
             self.s0.eq(rng.s0), self.s1.eq(rng.s1),
         ]
@@ -182,14 +189,14 @@ class VectorLane(wiring.Component):
         core_read = self.lmem.read_port(transparent_for=(host_write,))
         host_read = self.lmem.read_port(transparent_for=(core_write, host_write))
         # A store writes in EX even if its instruction faults (known one cycle later,
-        # ``lmem_cancel``) or is squashed (``lmem_dropped``), and is then undone
+        # ``cancel``) or is squashed (``dropped``), and is then undone
         # (undoable_store).
         index, store = Signal(addr_bits), Signal()
         m.d.comb += [index.eq(self.lane_addr.as_unsigned()[:addr_bits]),
                      store.eq(self.lmem_write & ~self.neg)]
         port_addr, port_data, port_write, lmem_q = undoable_store(
             m, addr=index, store=store, data=b, rdata=core_read.data,
-            cancel=self.lmem_cancel, dropped=self.lmem_dropped)
+            cancel=self.cancel, dropped=self.dropped)
         m.d.comb += [
             core_read.addr.eq(port_addr), core_read.en.eq(1),
             core_write.addr.eq(port_addr), core_write.data.eq(port_data),

@@ -28,10 +28,11 @@ The unit's ``ex`` control record mirrors the core's EX stage: it is loaded from 
 look-ahead when ``id_advance`` is high and held otherwise, because an instruction
 can leave ID and then wait in EX with ``valid`` low (for a scalar operand from a load,
 ``mul`` or count) or be squashed there (``squash``). Only issued instructions
-(``valid & ~squash & ~stall``) touch the :class:`Scoreboard`, generators or P1-P4, so the
+(``valid & ~squash & ~stall``) touch the :class:`Scoreboard` or P1-P4, so the
 scoreboard is exactly the table's :class:`~spikevec.hw.isa.table.CycleModel`. The
-memories' write enables leave out the late ``squash`` (it comes from the core's MEM):
-a squashed store writes and is undone like a faulting one.
+memories' write enables and the generators' step and seed leave out the late
+``squash`` (it comes from the core's MEM): a squashed store or generator change
+happens and is undone like a faulting one.
 
 ``stall`` is a register (the :class:`Scoreboard`'s, computed in the cycle before from the
 instruction that is about to be in EX), so it reaches the core's control with no logic in
@@ -193,7 +194,7 @@ class VectorUnit(wiring.Component):
         m.d.comb += iss.stall.eq(stall)
         # ``steps``: the instruction issues (``valid & ~squash & ~stall``; a stalled one is
         # not final: its operands may still change). ``tries``: the same without the late
-        # ``squash``, for the memories' write enables.
+        # ``squash``, for the memories' write enables and the generators.
         steps, tries = Signal(), Signal()
         m.d.comb += [tries.eq(iss.valid & ~stall), steps.eq(tries & ~iss.squash)]
         # The fault and its address are due one cycle later (P1, the core's MEM): from the
@@ -254,9 +255,9 @@ class VectorUnit(wiring.Component):
                 lane.rf_a.eq(rf.rdata_a[16 * i:16 * (i + 1)]),
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
                 lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
-                lane.rng_step.eq(steps & ex.rng_step), lane.rng_seed.eq(steps & ex.rng_seed),
-                lane.lmem_write.eq(tries & lane_mem & ex.store), lane.lmem_cancel.eq(fault),
-                lane.lmem_dropped.eq(iss.squash),
+                lane.rng_step.eq(tries & ex.rng_step), lane.rng_seed.eq(tries & ex.rng_seed),
+                lane.lmem_write.eq(tries & lane_mem & ex.store), lane.cancel.eq(fault),
+                lane.dropped.eq(iss.squash),
                 lane.load_next.eq(load1), lane.vmem_element.eq(row[16 * i:16 * (i + 1)]),
                 lane.vmem_bytes.eq(Cat(row[8 * i:8 * (i + 1)], row[8 * (n + i):8 * (n + i + 1)])),
                 lane.p2_result.eq(p2_res),
