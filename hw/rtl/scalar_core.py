@@ -303,13 +303,14 @@ class ScalarCore(wiring.Component):
             vec.rs1_value.eq(a), vec.rs2_value.eq(b),
             vec.id_valid.eq(d_valid), vec.id_op.eq(dec.op), vec.id_word.eq(d_word),
         ]
-        ex_hold = Signal()
-        m.d.comb += ex_hold.eq(e_live & ~e_trap &
-                               (e_wait.any() | (vec.valid & vec.stall)))
-        # ``e_tries``: it would fire but for an older squash (registers only: for the data
-        # memory's write enable).
+        # ``e_blocked``: EX waits (for a scalar operand, or a vector stall); registers only.
+        # ``e_tries``: it would fire but for an older squash (for the data memory's write
+        # enable and the vector look-ahead, which must not wait for MEM).
+        ex_hold, e_blocked = Signal(), Signal()
+        m.d.comb += [e_blocked.eq(e_wait.any() | (vec.valid & vec.stall)),
+                     ex_hold.eq(e_live & ~e_trap & e_blocked)]
         e_fire, e_tries = Signal(), Signal()
-        m.d.comb += [e_tries.eq(e_valid & ~e_trap & ~e_wait.any() & ~(vec.valid & vec.stall)),
+        m.d.comb += [e_tries.eq(e_valid & ~e_trap & ~e_blocked),
                      e_fire.eq(e_tries & ~m_redirect & ~m_fault)]
         trap = m_fault | ex_trap
         mispredict = (e_branch & (alu.taken ^ e_pred)) | e_jalr
@@ -339,8 +340,7 @@ class ScalarCore(wiring.Component):
         # The same from registers only, for the vector unit's look-ahead: it differs only
         # when the core squashes EX or traps, and then nothing valid is in EX next cycle.
         id_go_early = Signal()
-        m.d.comb += id_go_early.eq(running & d_valid & ~(
-            e_valid & ~e_trap & (e_wait.any() | (vec.valid & vec.stall))))
+        m.d.comb += id_go_early.eq(running & d_valid & ~(e_valid & ~e_trap & e_blocked))
         id_redirect = id_go & d_pred
         id_free = Signal()          # ID takes the word in IF2 (and IF1 fetches)
         m.d.comb += id_free.eq(running & ~trap & (~d_valid | id_go | m_redirect))
