@@ -10,7 +10,7 @@ from .lane_copy import lane_copy
 from .lane_multiplier import LaneMultiplier
 from .lane_rng import LaneRng
 from .vector_decoder import BSource, ResultSource, TestCond, VectorControl
-from .vector_memory import undoable_store
+from .vector_memory import undo_due, undoable_store
 
 __all__ = ["Bypass", "LoadControl", "VectorLane"]
 
@@ -154,14 +154,14 @@ class VectorLane(wiring.Component):
                 m.d.comb += alu_b.eq(b)
         # The generator steps or is seeded before the squash or fault is known (one cycle
         # later) and is undone then.
-        rng_changed, rng_dropped = Signal(), Signal()
-        m.d.sync += [rng_changed.eq(self.rng_step | self.rng_seed), rng_dropped.eq(self.dropped)]
+        rng_undo = undo_due(m, changed=self.rng_step | self.rng_seed, cancel=self.cancel,
+                            dropped=self.dropped)
         m.d.comb += [
             alu.ctl.eq(ex.alu), alu.a.eq(a), alu.b.eq(alu_b), alu.r.eq(rng.r),
             mul.ctl.eq(ex.mul), mul.a.eq(a), mul.b.eq(b), mul.r.eq(rng.r),
             # the shifts' amount: vs2[i] or the immediate (not through alu_b: timing)
             mul.amount.eq(Mux(ex.b_source == BSource.IMM, ex.imm[:4], b[:4])),
-            rng.step.eq(self.rng_step), rng.undo.eq(rng_changed & (rng_dropped | self.cancel)),
+            rng.step.eq(self.rng_step), rng.undo.eq(rng_undo),
             rng.write_s0.eq(self.rng_seed),
             rng.write_s1.eq(self.rng_seed), rng.seed_s0.eq(a), rng.seed_s1.eq(b),
             self.s0.eq(rng.s0), self.s1.eq(rng.s1),

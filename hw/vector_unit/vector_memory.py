@@ -6,7 +6,16 @@ from amaranth.lib.wiring import In, Out
 from ..config import CoreConfig
 from ..rtl.signatures import HostMemorySignature
 
-__all__ = ["VectorMemory", "undoable_store"]
+__all__ = ["VectorMemory", "undoable_store", "undo_due"]
+
+
+def undo_due(m, *, changed, cancel, dropped):
+    """High in the cycle after a change (``changed``: made in EX before the core's
+    verdict) that must be undone: its instruction faulted (``cancel``, due one cycle
+    after issue) or the core squashed it as it changed (``dropped``, same cycle)."""
+    changed1, dropped1 = Signal(), Signal()
+    m.d.sync += [changed1.eq(changed), dropped1.eq(dropped)]
+    return changed1 & (cancel | dropped1)
 
 
 def undoable_store(m, *, addr, store, data, rdata, cancel, dropped):
@@ -28,11 +37,11 @@ def undoable_store(m, *, addr, store, data, rdata, cancel, dropped):
     squashed one behind it. The younger is then undone second, which is wrong if both
     wrote the same address (the younger's old data is the older's new data), so it is
     skipped then: the older's undo alone restores that address."""
-    store1, dropped1, restore = Signal(), Signal(), Signal()
+    restore = Signal()
     addr1, addr2 = Signal.like(addr, name="addr1"), Signal.like(addr, name="addr2")
     rdata_q = Signal.like(rdata, name="rdata_q")
-    undo = store1 & (cancel | dropped1)
-    m.d.sync += [store1.eq(store), dropped1.eq(dropped), addr1.eq(addr), addr2.eq(addr1),
+    undo = undo_due(m, changed=store, cancel=cancel, dropped=dropped)
+    m.d.sync += [addr1.eq(addr), addr2.eq(addr1),
                  restore.eq(undo & ~(restore & (addr1 == addr2))), rdata_q.eq(rdata)]
     return Mux(restore, addr2, addr), Mux(restore, rdata_q, data), restore | store, rdata_q
 
