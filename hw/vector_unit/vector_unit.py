@@ -3,8 +3,11 @@ issue port.
 
 Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage):
 
-* ID (``t-1``, look-ahead ``id_*``): :class:`VectorDecoder` decodes the instruction,
-  the register file reads ``vs1`` (or ``vd``, for the instructions that read it) and
+* IF2 (``t-2``, look-ahead ``if_word``, ``id_load``): a :class:`Decoder` and the
+  :class:`VectorDecoder` decode the word arriving from instruction memory; the control
+  is registered as the core's ID takes the word, so ID's control comes from registers
+  (at 32 lanes it fans out across the chip).
+* ID (``t-1``, look-ahead ``id_advance``): the register file reads ``vs1`` (or ``vd``, for the instructions that read it) and
   ``vs2`` on its two ports, the :class:`Scoreboard` computes
   whether it must stall, and the bypass selects are found; all are registered.
   While an instruction stalls in EX the same happens again for it, every cycle.
@@ -57,6 +60,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
+from ..rtl.decoder import Decoder
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
 from .scoreboard import Scoreboard
 from .vector_decoder import (MemKind, ResultSource, VectorControl, VectorDecoder, XSource,
@@ -123,9 +127,17 @@ class VectorUnit(wiring.Component):
         for i, lane in enumerate(self.lanes):
             m.submodules[f"lane{i}"] = lane
 
-        # ID: decode, register reads, scoreboard and bypass selects ------------------------
-        m.d.comb += [dec.valid.eq(iss.id_valid), dec.op.eq(iss.id_op),
-                     dec.word.eq(iss.id_word)]
+        # IF2: decode, registered as ID takes the word ----------------------------------
+        # (Decoded whatever the word is: the ID control is used only when ``id_advance``,
+        # i.e. with a valid instruction in ID.)
+        m.submodules.predecoder = pre = Decoder(cfg)
+        m.d.comb += [pre.word.eq(iss.if_word), dec.valid.eq(1), dec.op.eq(pre.op),
+                     dec.word.eq(iss.if_word)]
+        id_ctl = Signal(VectorControl)
+        with m.If(iss.id_load):
+            m.d.sync += id_ctl.eq(dec.ctl)
+
+        # ID: register reads, scoreboard and bypass selects --------------------------------
         # ``ex`` mirrors the core's EX stage: it takes the ID instruction when the core
         # moves it on (``id_advance``) and keeps it otherwise - while the core holds EX (a
         # vector stall, or ``valid`` low while waiting for a scalar operand). In a cycle
@@ -134,9 +146,9 @@ class VectorUnit(wiring.Component):
         ex = Signal(VectorControl)
         stall = sb.stall
         with m.If(iss.id_advance):
-            m.d.sync += ex.eq(dec.ctl)
+            m.d.sync += ex.eq(id_ctl)
         following = Signal(VectorControl)     # the instruction in EX in the next cycle
-        m.d.comb += following.eq(Mux(iss.id_advance, dec.ctl.as_value(), ex.as_value()))
+        m.d.comb += following.eq(Mux(iss.id_advance, id_ctl.as_value(), ex.as_value()))
         src = sb.next
         # Port A reads vd for the instructions that read it (vsel, vlacc, vlacc8), else
         # vs1: none reads both (checked by _check_two_reads), so two ports suffice.
@@ -156,7 +168,7 @@ class VectorUnit(wiring.Component):
         # The selects for the instruction in EX in the next cycle; each lane registers
         # its own copy (lane_copy.py). They are found for both candidates (the ID
         # instruction and the one now in EX) and for both registers port A may read, and
-        # chosen last: the decoder's ``reads_vd`` and ``id_advance`` meet only the final
+        # chosen last: the ID control's ``reads_vd`` and ``id_advance`` meet only the final
         # multiplexers.
         def selects(reg):
             # The instruction now in P1 will be in P2 (the ALU's result; any other is not
@@ -179,7 +191,7 @@ class VectorUnit(wiring.Component):
 
         sels = [Signal(Bypass, name=f"sel_{x}_next") for x in ("a", "b")]
         candidates = [(Mux(ctl.reads_vd, selects(ctl.vd), selects(ctl.vs1)), selects(ctl.vs2))
-                      for ctl in (dec.ctl, ex)]
+                      for ctl in (id_ctl, ex)]
         for k, sel in enumerate(sels):
             m.d.comb += sel.eq(Mux(iss.id_advance, candidates[0][k], candidates[1][k]))
 
