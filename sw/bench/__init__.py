@@ -13,6 +13,12 @@ Suites (:data:`SUITES`, run by :func:`run`):
   (:mod:`.tools`);
 * ``rounding``: ``vmul`` rounding error per mode (:func:`.micro.rounding`).
 
+Optional suites (:data:`OPTIONAL_SUITES`), run only when named:
+
+* ``cores``: open RV32I cores (PicoRV32, VexRiscv, SERV) and spikevec's scalar core
+  built with the same ECP5 flow (:mod:`.open_cores`; needs ``spikevec[compare]`` and
+  minutes of builds).
+
 The result is one JSON-able dict (schema ``spikevec-bench`` version
 :data:`SCHEMA_VERSION`, see :mod:`.report`). Every number in it is measured in that run,
 except the entries under ``citations`` and ``targets``, which say so.
@@ -22,7 +28,7 @@ from __future__ import annotations
 import datetime
 import time
 
-__all__ = ["SUITES", "SCHEMA_VERSION", "CITATIONS", "TARGETS", "Options", "run",
+__all__ = ["SUITES", "OPTIONAL_SUITES", "SCHEMA_VERSION", "CITATIONS", "TARGETS", "Options", "run",
            "board_for_lanes"]
 
 SCHEMA_VERSION = 1
@@ -46,12 +52,13 @@ class Options:
     """Run options: ``quick`` (CI size), ``steps`` (SHD timesteps; default 1170, or 50
     quick), ``phase_steps`` (steps of the per-pc phase split; default all),
     ``rtl`` (False: no RTL simulation at all), ``rtl_steps`` (steps of the SHD model's
-    RTL check; default 50, or 10 quick), ``build_report`` (path of the board build report) and
-    ``rounding_products``. ``cache`` holds what suites of one run share (the prepared
+    RTL check; default 50, or 10 quick), ``build_report`` (path of the board build report),
+    ``rounding_products`` and ``device`` (``25F`` or ``85F``: the ECP5 device of the
+    ``cores`` suite). ``cache`` holds what suites of one run share (the prepared
     SHD model, the board report, the compile time)."""
 
     def __init__(self, quick=False, steps=None, phase_steps=None, rtl=True, rtl_steps=None,
-                 build_report=None, rounding_products=None):
+                 build_report=None, rounding_products=None, device="25F"):
         self.quick = quick
         self.steps = steps or (50 if quick else 1170)
         self.phase_steps = phase_steps
@@ -60,6 +67,7 @@ class Options:
             if rtl else 0
         self.build_report = build_report
         self.rounding_products = rounding_products or (10_000 if quick else 100_000)
+        self.device = device
         self.cache = {}
 
     def shd_model(self):
@@ -174,23 +182,37 @@ SUITES = {
 }
 
 
+def _cores(opt: Options) -> dict:
+    from .open_cores import measure
+    return measure(device=opt.device, progress=opt.cache.get("progress") or (lambda message: None))
+
+
+#: Suites left out of the default run (slow, or needing optional packages).
+OPTIONAL_SUITES = {
+    "cores": (_cores, "open RV32I cores built with the same ECP5 flow (builds, minutes)"),
+}
+
+
 def run(names=None, options: Options | None = None, progress=None) -> dict:
-    """Run the suites ``names`` (default all) and return the result dict."""
+    """Run the suites ``names`` (default all of :data:`SUITES`; those of
+    :data:`OPTIONAL_SUITES` only when named) and return the result dict."""
     from .cpu_reference import machine_info
     opt = options or Options()
     names = list(names or SUITES)
-    unknown = [n for n in names if n not in SUITES]
+    suites = {**SUITES, **OPTIONAL_SUITES}
+    unknown = [n for n in names if n not in suites]
     if unknown:
         raise ValueError(f"Unknown benchmark suite {unknown[0]!r}; choose from "
-                         f"{', '.join(SUITES)}.")
+                         f"{', '.join(suites)}.")
+    opt.cache.setdefault("progress", progress)
     res = {"schema": "spikevec-bench", "version": SCHEMA_VERSION,
            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "quick": opt.quick, "steps": opt.steps, "machine": machine_info(), "suites": {},
            "seconds": {}}
     for name in names:
         if progress:
-            progress(f"running {name}: {SUITES[name][1]}")
+            progress(f"running {name}: {suites[name][1]}")
         t0 = time.perf_counter()
-        res["suites"][name] = SUITES[name][0](opt)
+        res["suites"][name] = suites[name][0](opt)
         res["seconds"][name] = time.perf_counter() - t0
     return res

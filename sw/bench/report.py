@@ -110,6 +110,14 @@ def _rows(res: dict) -> list:
             rows.append(("rounding", f"vmul shift 15, {mode}",
                          f"{r[mode]['mean_lsb']:+.4f} (std {r[mode]['std_lsb']:.3f}) LSB",
                          f"FeNN {r[mode]['fenn_cited_mean_lsb']:+.4f} (cited)"))
+    if "cores" in s:
+        c = s["cores"]
+        for name, r in c["cores"].items():
+            e = r["core_estimate"]
+            rows.append(("cores", f"{name} ({r['isa']}), {c['device']} speed {c['speed']}",
+                         f"{r['fmax_mhz']:.1f} MHz",
+                         f"{e['LUT4']:,} LUT4, {e['FF']:,} FF, {e['EBR']} EBR, {e['DSP']} DSP "
+                         f"(core; wrapper taken off); build {r['seconds']['total']:.0f} s"))
     return rows
 
 
@@ -230,4 +238,10 @@ def validate(res: dict) -> list:
         for k in ("vector", "scalar"):
             if not _positive(s["tools"]["iss"][k]["instructions_per_second"]):
                 bad.append(f"tools.iss.{k}.instructions_per_second should be positive")
+    if "cores" in s:
+        for name, r in s["cores"]["cores"].items():
+            if not _positive(r.get("fmax_mhz")) or r["core_estimate"]["LUT4"] <= 0 \
+                    or r["core_estimate"]["FF"] < 0:
+                bad.append(f"cores.{name} should have a positive fmax and LUT4 count and "
+                           "no negative FF count once the wrapper is taken off")
     return bad

@@ -2,10 +2,12 @@
 
 Usage: ``spikevec bench [NAME ...] [--quick] [--json] [--out DIR] [--build-report PATH]
 [--no-rtl] [--steps N] [--phase-steps N] [--markdown PATH] [--plot PATH]
-[--render JSON]``.
+[--render JSON] [--device 25F|85F]``.
 
 Runs the suites NAME (default all: shd, micro, cpu, tools, rounding; see
-:mod:`spikevec.sw.bench`), prints a table (``--json``: the result JSON instead) and
+:mod:`spikevec.sw.bench`; ``cores``, open RV32I cores built with the same ECP5 flow on
+the ``--device``, runs only when named and needs ``pip install 'spikevec[compare]'``),
+prints a table (``--json``: the result JSON instead) and
 writes ``bench.json`` and ``phases.png`` into ``--out`` (default
 ``~/.cache/spikevec/bench``). ``--quick`` is the CI size (50 SHD steps, a short RTL run).
 The board's fmax and build time come from the ULX3S-85F build report (``--build-report``;
@@ -22,11 +24,12 @@ DEFAULT_OUT = "~/.cache/spikevec/bench"
 
 
 def register(subparsers) -> None:
-    from ..bench import SUITES
+    from ..bench import OPTIONAL_SUITES, SUITES
     p = subparsers.add_parser("bench", help="measured speed against FeNN, Loihi and the CPU",
                               description=__doc__.split("\n\n")[1])
     p.add_argument("names", nargs="*", metavar="NAME",
-                   help=f"suites to run (default all): {', '.join(SUITES)}")
+                   help=f"suites to run (default all): {', '.join(SUITES)}; only when "
+                        f"named: {', '.join(OPTIONAL_SUITES)}")
     p.add_argument("--quick", action="store_true",
                    help="reduced CI run: 50 SHD timesteps, short RTL and tool runs")
     p.add_argument("--json", action="store_true", help="print the result JSON, not a table")
@@ -44,6 +47,9 @@ def register(subparsers) -> None:
     p.add_argument("--render", metavar="JSON",
                    help="measure nothing: print and write the table, Markdown and plot of "
                         "an earlier bench.json")
+    p.add_argument("--device", choices=("25F", "85F"), default="25F",
+                   help="ECP5 device (LFE5U-25F or -85F, speed 6) of the cores suite "
+                        "(default 25F)")
     p.set_defaults(func=run_command)
 
 
@@ -64,7 +70,8 @@ def run_command(args) -> int:
                              "'spikevec-bench'); give a bench.json written by spikevec bench.")
     else:
         opt = Options(quick=args.quick, steps=args.steps, phase_steps=args.phase_steps,
-                      rtl=not args.no_rtl, build_report=args.build_report)
+                      rtl=not args.no_rtl, build_report=args.build_report,
+                      device=args.device)
         res = run(args.names, opt, progress=lambda m: print(m, file=sys.stderr, flush=True))
         (out / "bench.json").write_text(json.dumps(res, indent=1))
     problems = validate(res)
@@ -76,7 +83,13 @@ def run_command(args) -> int:
     if args.markdown:
         command = "spikevec bench" + (" --quick" if res["quick"] else "") + \
             "".join(f" {n}" for n in args.names)
-        Path(args.markdown).write_text(markdown(res, command))
+        if list(res["suites"]) == ["cores"]:
+            from ..bench.open_cores import markdown as cores_markdown
+            command += f" --device {res['suites']['cores']['device'].rsplit('-', 1)[1]}"
+            Path(args.markdown).write_text(cores_markdown(res["suites"]["cores"], res["date"],
+                                                          res["machine"], command))
+        else:
+            Path(args.markdown).write_text(markdown(res, command))
     if args.json:
         print(json.dumps(res, indent=1))
     else:
