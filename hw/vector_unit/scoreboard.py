@@ -30,9 +30,12 @@ class Scoreboard(wiring.Component):
 
     * ``issue`` (1), ``writes`` (1), ``vd`` (5), ``latency``: the instruction in EX
       issues in this cycle and writes ``v[vd]`` with this latency;
-    * ``next`` (:class:`Sources`): the registers read by the instruction that will be in
-      EX in the next cycle (the unit passes the ID instruction's when the core advances
-      it, else the EX instruction's: held, waiting or squashed, it does no harm).
+    * ``next_id``, ``next_ex`` (:class:`Sources`), ``advance`` (1): the registers read
+      by the two candidates for EX in the next cycle, the ID instruction (taken when
+      ``advance``, the core moves it on) and the EX instruction (kept otherwise: held,
+      waiting or squashed, it does no harm). Both are looked up and ``advance`` meets
+      only the last multiplexer (it comes from the core's hold logic, itself fed by
+      ``stall``).
 
     ``issue`` must be high only for instructions that really issue (not for squashed
     ones, nor while the core holds ``valid`` low): then ``counts`` equals the cycle
@@ -51,7 +54,8 @@ class Scoreboard(wiring.Component):
         super().__init__({
             "issue": In(1), "writes": In(1), "vd": In(5),
             "latency": In(range(1, MAX_WAIT + 2)),
-            "next": In(Sources), "stall": Out(1),
+            "next_id": In(Sources), "next_ex": In(Sources), "advance": In(1),
+            "stall": Out(1),
         })
         self.counts = [Signal(self.width, name=f"count_v{r}") for r in range(32)]
 
@@ -65,12 +69,15 @@ class Scoreboard(wiring.Component):
             later.append(count > 1)
         # A register read next cycle waits if the instruction issuing now starts it with
         # latency > 1, else if its count is still above 1. ``issue`` (late: it holds the
-        # core's squash) meets only this last multiplexer.
+        # core's squash) and ``advance`` meet only the last multiplexers.
         table = Array(later)
-        src = self.next
-        waits = [reads & Mux(self.issue & self.writes & (self.vd == reg),
-                             self.latency > 1, table[reg])
-                 for reads, reg in ((src.reads_vs1, src.vs1), (src.reads_vs2, src.vs2),
-                                    (src.reads_vd, src.vd))]
-        m.d.sync += self.stall.eq(waits[0] | waits[1] | waits[2])
+
+        def waits(src):
+            terms = [reads & Mux(self.issue & self.writes & (self.vd == reg),
+                                 self.latency > 1, table[reg])
+                     for reads, reg in ((src.reads_vs1, src.vs1), (src.reads_vs2, src.vs2),
+                                        (src.reads_vd, src.vd))]
+            return terms[0] | terms[1] | terms[2]
+        m.d.sync += self.stall.eq(Mux(self.advance, waits(self.next_id),
+                                      waits(self.next_ex)))
         return m

@@ -149,15 +149,16 @@ class VectorUnit(wiring.Component):
             m.d.sync += ex.eq(id_ctl)
         following = Signal(VectorControl)     # the instruction in EX in the next cycle
         m.d.comb += following.eq(Mux(iss.id_advance, id_ctl.as_value(), ex.as_value()))
-        src = sb.next
         # Port A reads vd for the instructions that read it (vsel, vlacc, vlacc8), else
         # vs1: none reads both (checked by _check_two_reads), so two ports suffice.
         read_a = Signal(5)
         m.d.comb += read_a.eq(Mux(following.reads_vd, following.vd, following.vs1))
+        for src, ctl in ((sb.next_id, id_ctl), (sb.next_ex, ex)):
+            m.d.comb += [src.vs1.eq(ctl.vs1), src.vs2.eq(ctl.vs2), src.vd.eq(ctl.vd),
+                         src.reads_vs1.eq(ctl.reads_vs1), src.reads_vs2.eq(ctl.reads_vs2),
+                         src.reads_vd.eq(ctl.reads_vd)]
         m.d.comb += [
-            src.vs1.eq(following.vs1), src.vs2.eq(following.vs2), src.vd.eq(following.vd),
-            src.reads_vs1.eq(following.reads_vs1), src.reads_vs2.eq(following.reads_vs2),
-            src.reads_vd.eq(following.reads_vd),
+            sb.advance.eq(iss.id_advance),
             rf.raddr_a.eq(read_a), rf.raddr_b.eq(following.vs2),
             rf.host_enable.eq(~self.running),
         ]
