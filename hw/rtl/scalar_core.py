@@ -301,6 +301,7 @@ class ScalarCore(wiring.Component):
             vec.op.eq(e_op), vec.word.eq(e_word), vec.imm.eq(e_imm), vec.pc.eq(e_pc),
             vec.rd.eq(e_rd), vec.rs1.eq(e_rs1), vec.rs2.eq(e_rs2),
             vec.rs1_value.eq(a), vec.rs2_value.eq(b),
+            vec.id_valid.eq(d_valid), vec.id_op.eq(dec.op), vec.id_word.eq(d_word),
         ]
         # ``e_blocked``: EX waits (for a scalar operand, or a vector stall); registers only.
         # ``e_tries``: it would fire but for an older squash (for the data memory's write
@@ -347,7 +348,6 @@ class ScalarCore(wiring.Component):
         m.d.comb += fetch_addr.eq(Mux(m_redirect, m_target,
                                       Mux(id_redirect, id_target, f_pc + 4)))
         m.d.comb += [imem_read.addr.eq(fetch_addr[2:]), imem_read.en.eq(id_free),
-                     vec.if_word.eq(imem_read.data), vec.id_load.eq(id_free),
                      vec.id_advance.eq(id_go_early)]
 
         # Forwarding selects and register-file reads for the next cycle's EX instruction:

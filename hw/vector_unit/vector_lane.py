@@ -10,7 +10,7 @@ from .lane_copy import lane_copy
 from .lane_multiplier import LaneMultiplier
 from .lane_rng import LaneRng
 from .vector_decoder import BSource, ResultSource, TestCond, VectorControl
-from .vector_memory import undo_due, undoable_store
+from .vector_memory import undoable_store
 
 __all__ = ["Bypass", "LoadControl", "VectorLane"]
 
@@ -65,8 +65,9 @@ class VectorLane(wiring.Component):
       (block-RAM outputs are slow on ECP5; the unit does the same for the vector
       memory's row). ``cancel`` (in) is the unit's fault for this instruction;
       ``dropped`` (in, at ``t``) says the core squashed it as it wrote. The memory
-      store and the generator change of a cancelled or dropped instruction are undone
-      (the generator at the end of ``t+1``, from its previous state).
+      store of a cancelled or dropped instruction is undone, and so is the generator
+      change of a dropped one (at the end of ``t+1``, from its previous state; no
+      instruction that changes the generator can fault).
     * P2 (``t+2``): after a cancelled or dropped store, the old value (read by the
       store's own access) is written back (``restore``, see :func:`undoable_store`: the
       core issues nothing then, so the port is free). The ALU result, the value of a
@@ -152,10 +153,14 @@ class VectorLane(wiring.Component):
                 m.d.comb += alu_b.eq(rng.s1)
             with m.Default():
                 m.d.comb += alu_b.eq(b)
-        # The generator steps or is seeded before the squash or fault is known (one cycle
-        # later) and is undone then.
-        rng_undo = undo_due(m, changed=self.rng_step | self.rng_seed, cancel=self.cancel,
-                            dropped=self.dropped)
+        # The generator steps or is seeded before the squash is known and is undone one
+        # cycle later. No instruction that changes it can fault (none accesses memory:
+        # VectorUnit checks the table), so ``cancel`` (late: an OR over all lanes) plays
+        # no part; the undo is an AND of this lane's own registers.
+        changed1 = lane_copy(m, platform, self.rng_step | self.rng_seed, 1, "rng_changed1")
+        dropped1 = lane_copy(m, platform, self.dropped, 1, "rng_dropped1")
+        rng_undo = Signal()
+        m.d.comb += rng_undo.eq(changed1 & dropped1)
         m.d.comb += [
             alu.ctl.eq(ex.alu), alu.a.eq(a), alu.b.eq(alu_b), alu.r.eq(rng.r),
             mul.ctl.eq(ex.mul), mul.a.eq(a), mul.b.eq(b), mul.r.eq(rng.r),

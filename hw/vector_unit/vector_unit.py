@@ -3,11 +3,8 @@ issue port.
 
 Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage):
 
-* IF2 (``t-2``, look-ahead ``if_word``, ``id_load``): a :class:`Decoder` and the
-  :class:`VectorDecoder` decode the word arriving from instruction memory; the control
-  is registered as the core's ID takes the word, so ID's control comes from registers
-  (at 32 lanes it fans out across the chip).
-* ID (``t-1``, look-ahead ``id_advance``): the register file reads ``vs1`` (or ``vd``, for the instructions that read it) and
+* ID (``t-1``, look-ahead ``id_*``): :class:`VectorDecoder` decodes the instruction,
+  the register file reads ``vs1`` (or ``vd``, for the instructions that read it) and
   ``vs2`` on its two ports, the :class:`Scoreboard` computes
   whether it must stall, and the bypass selects are found; all are registered.
   While an instruction stalls in EX the same happens again for it, every cycle.
@@ -35,7 +32,8 @@ can leave ID and then wait in EX with ``valid`` low (for a scalar operand from a
 scoreboard is exactly the table's :class:`~spikevec.hw.isa.table.CycleModel`. The
 memories' write enables and the generators' step and seed leave out the late
 ``squash`` (it comes from the core's MEM): a squashed store or generator change
-happens and is undone like a faulting one.
+happens and is undone a cycle later (a store also when it faults; an instruction that
+changes the generators never faults: :func:`_check_generators_never_fault`).
 
 ``stall`` is a register (the :class:`Scoreboard`'s, computed in the cycle before from the
 instruction that is about to be in EX), so it reaches the core's control with no logic in
@@ -60,11 +58,11 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
-from ..rtl.decoder import Decoder
+from ..isa.operands import ROUND
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
 from .scoreboard import Scoreboard
-from .vector_decoder import (MemKind, ResultSource, VectorControl, VectorDecoder, XSource,
-                             vector_instructions, vector_reads)
+from .vector_decoder import (LANE_MAP, MemKind, ResultSource, VectorControl, VectorDecoder,
+                             XSource, vector_instructions, vector_reads)
 from .vector_lane import Bypass, LoadControl, VectorLane
 from .vector_memory import VectorMemory, undoable_store
 from .vector_register_file import REGISTERS, VectorRegisterFile
@@ -80,6 +78,22 @@ def _check_two_reads() -> None:
             raise AssertionError(f"The vector instruction {ins.name!r} reads vs1 and vd, "
                                  "but the register file reads vd through vs1's port A; "
                                  "give VectorRegisterFile a third read port for it.")
+
+
+def _check_generators_never_fault() -> None:
+    """No instruction of the ISA table both changes the generators (steps them, seeds
+    them, or may round stochastically) and accesses memory: such an instruction never
+    faults, so the lanes undo a generator change only when the core squashes it (see
+    VectorLane)."""
+    for ins in vector_instructions():
+        lane = LANE_MAP[ins.name]
+        changes = lane.step or lane.seed or any(mod.name == ROUND.name
+                                                for mod in ins.modifiers)
+        if changes and lane.mem != MemKind.NONE:
+            raise AssertionError(
+                f"The vector instruction {ins.name!r} changes the generators and accesses "
+                "memory, so it may fault after changing them, but VectorLane undoes a "
+                "generator change only on a squash; add the fault to its rng undo.")
 
 
 def _log2(n: int) -> int:
@@ -117,6 +131,7 @@ class VectorUnit(wiring.Component):
 
     def elaborate(self, platform):
         _check_two_reads()
+        _check_generators_never_fault()
         m = Module()
         cfg, iss = self.config, self.issue
         n = cfg.lanes
@@ -127,17 +142,9 @@ class VectorUnit(wiring.Component):
         for i, lane in enumerate(self.lanes):
             m.submodules[f"lane{i}"] = lane
 
-        # IF2: decode, registered as ID takes the word ----------------------------------
-        # (Decoded whatever the word is: the ID control is used only when ``id_advance``,
-        # i.e. with a valid instruction in ID.)
-        m.submodules.predecoder = pre = Decoder(cfg)
-        m.d.comb += [pre.word.eq(iss.if_word), dec.valid.eq(1), dec.op.eq(pre.op),
-                     dec.word.eq(iss.if_word)]
-        id_ctl = Signal(VectorControl)
-        with m.If(iss.id_load):
-            m.d.sync += id_ctl.eq(dec.ctl)
-
-        # ID: register reads, scoreboard and bypass selects --------------------------------
+        # ID: decode, register reads, scoreboard and bypass selects ------------------------
+        m.d.comb += [dec.valid.eq(iss.id_valid), dec.op.eq(iss.id_op),
+                     dec.word.eq(iss.id_word)]
         # ``ex`` mirrors the core's EX stage: it takes the ID instruction when the core
         # moves it on (``id_advance``) and keeps it otherwise - while the core holds EX (a
         # vector stall, or ``valid`` low while waiting for a scalar operand). In a cycle
@@ -146,14 +153,14 @@ class VectorUnit(wiring.Component):
         ex = Signal(VectorControl)
         stall = sb.stall
         with m.If(iss.id_advance):
-            m.d.sync += ex.eq(id_ctl)
+            m.d.sync += ex.eq(dec.ctl)
         following = Signal(VectorControl)     # the instruction in EX in the next cycle
-        m.d.comb += following.eq(Mux(iss.id_advance, id_ctl.as_value(), ex.as_value()))
+        m.d.comb += following.eq(Mux(iss.id_advance, dec.ctl.as_value(), ex.as_value()))
         # Port A reads vd for the instructions that read it (vsel, vlacc, vlacc8), else
         # vs1: none reads both (checked by _check_two_reads), so two ports suffice.
         read_a = Signal(5)
         m.d.comb += read_a.eq(Mux(following.reads_vd, following.vd, following.vs1))
-        for src, ctl in ((sb.next_id, id_ctl), (sb.next_ex, ex)):
+        for src, ctl in ((sb.next_id, dec.ctl), (sb.next_ex, ex)):
             m.d.comb += [src.vs1.eq(ctl.vs1), src.vs2.eq(ctl.vs2), src.vd.eq(ctl.vd),
                          src.reads_vs1.eq(ctl.reads_vs1), src.reads_vs2.eq(ctl.reads_vs2),
                          src.reads_vd.eq(ctl.reads_vd)]
@@ -169,7 +176,7 @@ class VectorUnit(wiring.Component):
         # The selects for the instruction in EX in the next cycle; each lane registers
         # its own copy (lane_copy.py). They are found for both candidates (the ID
         # instruction and the one now in EX) and for both registers port A may read, and
-        # chosen last: the ID control's ``reads_vd`` and ``id_advance`` meet only the final
+        # chosen last: the decoder's ``reads_vd`` and ``id_advance`` meet only the final
         # multiplexers.
         def selects(reg):
             # The instruction now in P1 will be in P2 (the ALU's result; any other is not
@@ -192,7 +199,7 @@ class VectorUnit(wiring.Component):
 
         sels = [Signal(Bypass, name=f"sel_{x}_next") for x in ("a", "b")]
         candidates = [(Mux(ctl.reads_vd, selects(ctl.vd), selects(ctl.vs1)), selects(ctl.vs2))
-                      for ctl in (id_ctl, ex)]
+                      for ctl in (dec.ctl, ex)]
         for k, sel in enumerate(sels):
             m.d.comb += sel.eq(Mux(iss.id_advance, candidates[0][k], candidates[1][k]))
 

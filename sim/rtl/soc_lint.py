@@ -61,8 +61,8 @@ SCALAR_CORE_WAIVERS = (
            "and ignore writes); the router still drives these ports, as for Core."),
     Waiver("UNUSEDSIGNAL", r"vector_retire__\w+",
            "SocScalarCore's vector retire port is constant 0 (no vector unit)."),
-    Waiver("UNUSEDSIGNAL", r"(issue|vector)__(if_word|id_load)",
-           "The null vector unit ignores the look-ahead (IF2 word) of the issue port."),
+    Waiver("UNUSEDSIGNAL", r"(issue|vector)__id_op",
+           "The null vector unit ignores the look-ahead opcode of the issue port."),
 )
 
 #: Warnings in other owners' modules, explained and reported to them (not SoC problems).
@@ -71,10 +71,6 @@ OWNER_WAIVERS = (
            "Decoder outputs the scalar core does not read (format, op copy, timing "
            "class): dead outputs of hw/rtl/decoder.py, removed by synthesis; reported to "
            "the scalar-core owner."),
-    Waiver("UNUSEDSIGNAL", r"illegal|csr_illegal|is_vector|reads_rs[12]|writes_x",
-           "The vector unit's pre-decoder (a second Decoder on the word arriving in IF2, "
-           "hw/vector_unit/vector_unit.py) reads only ``op``; its other outputs are "
-           "dead there and removed by synthesis."),
     Waiver("UNUSEDSIGNAL", r"target|target_plus_4",
            "ALU branch-target outputs seen unused inside the ALU/core modules while the "
            "ALU is being reworked (hw/rtl/alu.py); reported to the scalar-core owner."),
