@@ -14,8 +14,10 @@ Contract
   IMEM/XREG/VREG requests while running (it answers ``BUSY``); DMEM/VMEM/LMEM requests
   wait unless the core declares them live.
 * A transfer drives ``addr``/``wdata`` of every memory port and ``we`` (all byte lanes)
-  of the selected one only; a read answers with exactly one ``rdata`` beat in the next
-  cycle (the ports have one cycle of read latency), taken from the space read.
+  of the selected one only; a read answers with exactly one ``rdata`` beat two cycles
+  later: the ports have one cycle of read latency, and every port's read data is
+  registered before the space read is chosen (block-RAM outputs are slow on ECP5 and
+  the host path is not speed critical).
 * Control: ``start`` and ``start_pc`` are passed on (``core_start``,
   ``core_start_pc``); a ``halt`` pulse is latched into ``core_halt`` until the core
   stops or is started again (the core stops at the next instruction boundary with cause
@@ -114,11 +116,17 @@ class HostRouter(wiring.Component):
             m.d.comb += [port.addr.eq(req.payload.addr), port.wdata.eq(req.payload.wdata)]
             with m.If(take & req.payload.we & (req.payload.space == space)):
                 m.d.comb += port.we.eq(-1)
-        m.d.comb += rdata.valid.eq(read_pending)
+        read_ready = Signal()
+        m.d.sync += read_ready.eq(read_pending)
+        m.d.comb += rdata.valid.eq(read_ready)
+        registered = {}
+        for space in ROUTED_SPACES:
+            registered[space] = Signal(32, name=f"{port_name(space)}_rdata_q")
+            m.d.sync += registered[space].eq(getattr(self, port_name(space)).rdata)
         with m.Switch(read_space):
             for space in ROUTED_SPACES:
                 with m.Case(space):
-                    m.d.comb += rdata.payload.eq(getattr(self, port_name(space)).rdata)
+                    m.d.comb += rdata.payload.eq(registered[space])
 
         # Control.
         m.d.comb += [self.core_start.eq(ctl.start), self.core_start_pc.eq(ctl.start_pc)]
