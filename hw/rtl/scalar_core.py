@@ -301,7 +301,7 @@ class ScalarCore(wiring.Component):
             vec.op.eq(e_op), vec.word.eq(e_word), vec.imm.eq(e_imm), vec.pc.eq(e_pc),
             vec.rd.eq(e_rd), vec.rs1.eq(e_rs1), vec.rs2.eq(e_rs2),
             vec.rs1_value.eq(a), vec.rs2_value.eq(b),
-            vec.id_valid.eq(d_valid), vec.id_op.eq(dec.op), vec.id_word.eq(d_word),
+            vec.id_valid.eq(d_valid), vec.id_word.eq(d_word),
         ]
         # ``e_blocked``: EX waits (for a scalar operand, or a vector stall); registers only.
         # ``e_tries``: it would fire but for an older squash (for the data memory's write

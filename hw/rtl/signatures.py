@@ -56,7 +56,7 @@ class VectorIssueSignature(wiring.Signature):
       and must come from a register.
 
     Look-ahead (ID stage), so the unit can start reading its register file one cycle early:
-    ``id_valid``/``id_op``/``id_word`` describe the (possibly illegal or scalar)
+    ``id_valid``/``id_word`` describe the (possibly illegal or scalar)
     instruction in ID; ``id_advance`` is high in a cycle at whose end it moves into EX,
     unless the core squashes or traps in that cycle (``id_advance`` leaves those out so
     it is a function of registers; EX then holds no valid instruction in the next
@@ -72,7 +72,7 @@ class VectorIssueSignature(wiring.Signature):
             "rd": Out(5), "rs1": Out(5), "rs2": Out(5), "imm": Out(signed(32)),
             "rs1_value": Out(32), "rs2_value": Out(32),
             "stall": In(1), "x_result": In(32), "fault": In(1), "fault_addr": In(32),
-            "id_valid": Out(1), "id_op": Out(Op), "id_word": Out(32), "id_advance": Out(1),
+            "id_valid": Out(1), "id_word": Out(32), "id_advance": Out(1),
         })
 
 

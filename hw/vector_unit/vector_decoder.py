@@ -2,8 +2,8 @@
 
 :data:`LANE_MAP` maps every vector instruction of :data:`spikevec.hw.isa.INSTRUCTIONS`, by
 mnemonic, to what the lanes do with it (:class:`LaneOp`); :class:`VectorDecoder` turns an
-:data:`~spikevec.hw.rtl.enums.Op` and its instruction word into a :class:`VectorControl`
-record. Everything else comes from the table entry itself: the timing class and its
+instruction word into a :class:`VectorControl` record, recognising each entry by the
+table's own ``(mask, match)`` pair. Everything else comes from the table entry itself: the timing class and its
 latency (:data:`~spikevec.hw.isa.TIMING`), which registers are read and written (operand
 kinds and fields, ``reads_rd``, ``writes``), the modifiers present (``sat``, ``round``)
 and the immediate operand (field, signedness, scale). Modifier fields and immediates are
@@ -15,7 +15,7 @@ instructions, so a new table row fails loudly until it is mapped here.
 """
 from dataclasses import dataclass
 
-from amaranth.hdl import Const, Module, Mux, signed
+from amaranth.hdl import Const, Module, Mux, Signal, signed
 from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -23,7 +23,6 @@ from ..config import CoreConfig
 from ..isa import FORMATS, INSTRUCTIONS, TIMING, Kind
 from ..isa.operands import ROUND, SAT
 from ..rtl.decoder import Decoder
-from ..rtl.enums import Op, op_of
 from .arith import RoundMode
 from .lane_alu import AluControl, AluOp
 from .lane_multiplier import MulControl, MulOp
@@ -200,33 +199,42 @@ def _immediate(ins, views, config):
 
 
 class VectorDecoder(wiring.Component):
-    """Combinational (zero latency): ``op`` (:data:`Op`) and ``word`` (32) in, ``ctl``
-    (:class:`VectorControl`) out. For ``valid`` low or a scalar ``op`` the control is
-    all zero (``vector`` low: reads and writes nothing)."""
+    """Combinational (zero latency): ``valid`` and ``word`` (32) in, ``ctl``
+    (:class:`VectorControl`) out. For ``valid`` low or a word that is no vector
+    instruction of the table the control is all zero but the register fields (``vector``
+    low: reads and writes nothing). Words the scalar decoder finds illegal (reserved
+    modifier values) decode to their entry's control; the core traps them in EX."""
 
     def __init__(self, config: CoreConfig):
         self.config = config
-        super().__init__({"valid": In(1), "op": In(Op), "word": In(32),
-                          "ctl": Out(VectorControl)})
+        super().__init__({"valid": In(1), "word": In(32), "ctl": Out(VectorControl)})
 
     def elaborate(self, platform):
         m = Module()
         cfg, ctl = self.config, self.ctl
         views = {name: data.View(fmt.layout, self.word) for name, fmt in FORMATS.items()}
         vr = views["VR"]
-        with m.If(self.valid):
-            with m.Switch(self.op):
-                for ins in vector_instructions():
-                    with m.Case(op_of(ins)):
-                        m.d.comb += self._controls(m, ins, views, cfg)
+        # One-hot: each table entry's own (mask, match) test, and each control bit an
+        # AND-OR of those tests with the entry's value (the entries are disjoint), so the
+        # control is two shallow levels of logic from the word (no binary opcode
+        # encoded and decoded again: at 32 lanes it fans out across the chip).
+        combined = 0
+        for k, ins in enumerate(vector_instructions()):
+            hit = Signal(name=f"hit_{k}")
+            mine = Signal(VectorControl, name=f"ctl_{k}")
+            m.d.comb += [hit.eq(self.valid & ((self.word & ins.mask) == ins.match)),
+                         self._controls(ins, mine, views, cfg)]
+            combined = combined | (hit.replicate(len(mine.as_value())) & mine.as_value())
+        m.d.comb += ctl.eq(combined)
         # Register fields sit at the same place in every format (the scalar decoder
         # checks it); read them through the VR layout.
         m.d.comb += [ctl.vd.eq(vr.rd), ctl.vs1.eq(vr.rs1), ctl.vs2.eq(vr.rs2)]
         return m
 
-    def _controls(self, m, ins, views, cfg):
+    def _controls(self, ins, ctl, views, cfg):
+        """Statements setting ``ctl`` (all but the register fields) to ``ins``'s
+        control."""
         lane = LANE_MAP[ins.name]
-        ctl = self.ctl
         view = views[ins.fmt.name]
         latency = TIMING.latency_of(ins.timing)
         assert 1 <= latency < (1 << _LATENCY_BITS), f"{ins.name}: latency {latency}"

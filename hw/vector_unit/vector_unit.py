@@ -143,8 +143,7 @@ class VectorUnit(wiring.Component):
             m.submodules[f"lane{i}"] = lane
 
         # ID: decode, register reads, scoreboard and bypass selects ------------------------
-        m.d.comb += [dec.valid.eq(iss.id_valid), dec.op.eq(iss.id_op),
-                     dec.word.eq(iss.id_word)]
+        m.d.comb += [dec.valid.eq(iss.id_valid), dec.word.eq(iss.id_word)]
         # ``ex`` mirrors the core's EX stage: it takes the ID instruction when the core
         # moves it on (``id_advance``) and keeps it otherwise - while the core holds EX (a
         # vector stall, or ``valid`` low while waiting for a scalar operand). In a cycle

@@ -61,8 +61,8 @@ SCALAR_CORE_WAIVERS = (
            "and ignore writes); the router still drives these ports, as for Core."),
     Waiver("UNUSEDSIGNAL", r"vector_retire__\w+",
            "SocScalarCore's vector retire port is constant 0 (no vector unit)."),
-    Waiver("UNUSEDSIGNAL", r"(issue|vector)__id_op",
-           "The null vector unit ignores the look-ahead opcode of the issue port."),
+    Waiver("UNUSEDSIGNAL", r"(issue|vector)__(id_valid|id_word)",
+           "The null vector unit ignores the look-ahead (ID word) of the issue port."),
 )
 
 #: Warnings in other owners' modules, explained and reported to them (not SoC problems).
@@ -83,10 +83,6 @@ OWNER_WAIVERS = (
     Waiver("UNUSEDSIGNAL", r"sum",
            "Bit 0 of the scalar ALU's adder output is not read: the only wide use is the "
            "jalr target, which clears bit 0 by definition (hw/rtl/scalar_core.py)."),
-    Waiver("UNUSEDSIGNAL", r"word",
-           "The vector decoder gets the opcode decoded (the core's ``id_op``) and reads "
-           "only the format fields of the word, never its opcode bits [6:0] "
-           "(hw/vector_unit/vector_decoder.py)."),
     Waiver("UNUSEDSIGNAL", r"buf_w__data",
            "HostPort's frame-buffer write data is written as a concatenation "
            "(hw/rtl/host_port.py); the memory port reads its own copy."),
