@@ -312,7 +312,6 @@ class ScalarCore(wiring.Component):
         e_fire, e_tries = Signal(), Signal()
         m.d.comb += [e_tries.eq(e_valid & ~e_trap & ~e_blocked),
                      e_fire.eq(e_tries & ~m_redirect & ~m_fault)]
-        trap = m_fault | ex_trap
         mispredict = (e_branch & (alu.taken ^ e_pred)) | e_jalr
 
         # Data memory, core port: loads read and stores write in EX (one address). The
@@ -335,15 +334,18 @@ class ScalarCore(wiring.Component):
         ]
 
         # Front end control -----------------------------------------------------------------
-        id_go = Signal()            # the instruction in ID moves to EX at the clock edge
-        m.d.comb += id_go.eq(running & d_valid & ~ex_hold & ~m_redirect & ~trap)
-        # The same from registers only, for the vector unit's look-ahead: it differs only
-        # when the core squashes EX or traps, and then nothing valid is in EX next cycle.
-        id_go_early = Signal()
-        m.d.comb += id_go_early.eq(running & d_valid & ~(e_valid & ~e_trap & e_blocked))
+        # ``id_go_early``: the ID instruction would move on, from registers only (the
+        # vector unit's look-ahead); ``id_go``: it moves to EX at the clock edge. Neither
+        # waits for a trap or a fault (late: the vector fault ORs the lanes' flags): in a
+        # cycle that traps, the sequential block below stops the core and clears IF2, ID
+        # and EX (its trap branches win over ``id_free`` and ``id_go``), so what the
+        # fetch does then does not matter.
+        id_go_early, id_go = Signal(), Signal()
+        m.d.comb += [id_go_early.eq(running & d_valid & ~(e_valid & ~e_trap & e_blocked)),
+                     id_go.eq(id_go_early & ~m_redirect)]
         id_redirect = id_go & d_pred
         id_free = Signal()          # ID takes the word in IF2 (and IF1 fetches)
-        m.d.comb += id_free.eq(running & ~trap & (~d_valid | id_go | m_redirect))
+        m.d.comb += id_free.eq(running & (~d_valid | id_go | m_redirect))
         fetch_addr = Signal(32)
         m.d.comb += fetch_addr.eq(Mux(m_redirect, m_target,
                                       Mux(id_redirect, id_target, f_pc + 4)))
@@ -395,8 +397,9 @@ class ScalarCore(wiring.Component):
         ]
 
         # Sequential: control, front end and EX ---------------------------------------------
-        # The fetch pc sits outside the priority chain below (``id_free`` is low whenever a
-        # trap or a stop wins), so the fetch address meets a single multiplexer here.
+        # The fetch pc sits outside the priority chain below (after a trap, ``~running``
+        # resets it before the next start), so the fetch address meets a single
+        # multiplexer here.
         with m.If(~running):
             m.d.sync += f_pc.eq(self.start_pc - 4)
         with m.Elif(id_free):
