@@ -16,8 +16,9 @@ from spikevec.hw.vector_unit.synth_check import synthesise  # noqa: E402
 
 
 def test_lane_memory_is_one_block_ram(tmp_path):
-    elements = preset("lanes8").lane_mem_elements
-    cells = synthesise(VectorLane(elements), "lane", str(tmp_path))
+    config = preset("lanes8")
+    elements = config.lane_mem_elements
+    cells = synthesise(VectorLane(config), "lane", str(tmp_path))
     assert cells["DP16KD"] == -(-elements * 16 // 16384), cells
     assert cells["TRELLIS_FF"] < 1000, cells          # pipeline registers only
 

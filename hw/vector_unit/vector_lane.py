@@ -4,12 +4,13 @@ from amaranth.hdl import Const, Module, Mux, Signal, signed
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..config import CoreConfig
 from .arith import ELEMENT, INT16_MAX, INT16_MIN, saturate16
 from .lane_alu import LaneAlu
 from .lane_copy import lane_copy
 from .lane_multiplier import LaneMultiplier
 from .lane_rng import LaneRng
-from .vector_decoder import BSource, ResultSource, TestCond, VectorControl
+from .vector_decoder import BSource, ResultSource, TestCond, VectorControl, VectorDecoder
 from .vector_memory import undoable_store
 
 __all__ = ["Bypass", "LoadControl", "VectorLane"]
@@ -45,7 +46,9 @@ class VectorLane(wiring.Component):
 
     Control arrives one cycle ahead and the lane registers its own copy
     (:func:`~.lane_copy.lane_copy`: no control flip-flop is shared by all lanes):
-    ``ex_next`` (the instruction in EX in the next cycle), ``sel_a_next``/``sel_b_next``
+    ``ex_next`` (the instruction in EX in the next cycle; with ``local_decode``, its
+    word and valid bit instead, ``word_next``/``valid_next``, which the lane decodes
+    itself with its own :class:`VectorDecoder`), ``sel_a_next``/``sel_b_next``
     (its operand bypass), ``load_next`` (the load stage's control in the next cycle) and
     ``p2_result`` (the result select of the instruction now in P2). Below, ``ex``,
     ``sel_*``, ``load`` and ``p3_result`` are these copies.
@@ -86,10 +89,14 @@ class VectorLane(wiring.Component):
     ``host_rdata`` (latency 1), independent of the core port.
     """
 
-    def __init__(self, elements: int):
-        self.elements = elements
+    def __init__(self, config: CoreConfig, local_decode: bool = False):
+        self.config = config
+        self.local_decode = local_decode
+        self.elements = elements = config.lane_mem_elements
+        control = ({"word_next": In(32), "valid_next": In(1)} if local_decode else
+                   {"ex_next": In(VectorControl)})
         super().__init__({
-            "ex_next": In(VectorControl),
+            **control,
             "sel_a_next": In(Bypass), "sel_b_next": In(Bypass),
             "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
@@ -117,7 +124,16 @@ class VectorLane(wiring.Component):
         m.submodules.lmem = self.lmem
         # This lane's copies of the unit's control (see lane_copy.py), each sampled from
         # the value the unit has for it one cycle earlier.
-        ex = lane_copy(m, platform, self.ex_next, VectorControl, "ex")
+        if self.local_decode:
+            # The instruction word is copied and decoded here, so no decode logic sits
+            # between the unit's registers and the lanes (see VectorUnit).
+            m.submodules.decoder = decoder = VectorDecoder(self.config)
+            word = lane_copy(m, platform, self.word_next, 32, "word")
+            valid = lane_copy(m, platform, self.valid_next, 1, "valid")
+            m.d.comb += [decoder.word.eq(word), decoder.valid.eq(valid)]
+            ex = decoder.ctl
+        else:
+            ex = lane_copy(m, platform, self.ex_next, VectorControl, "ex")
         sel_a = lane_copy(m, platform, self.sel_a_next, Bypass, "sel_a")
         sel_b = lane_copy(m, platform, self.sel_b_next, Bypass, "sel_b")
         load = lane_copy(m, platform, self.load_next, LoadControl, "load")

@@ -67,7 +67,14 @@ from .vector_lane import Bypass, LoadControl, VectorLane
 from .vector_memory import VectorMemory, undoable_store
 from .vector_register_file import REGISTERS, VectorRegisterFile
 
-__all__ = ["VectorUnit"]
+__all__ = ["VectorUnit", "LOCAL_DECODE_LANES"]
+
+#: From this many lanes on, each lane decodes its own copy of the instruction word:
+#: the unit's decoded control, fanned out to lanes spread over the chip, was the
+#: critical path at 32 lanes (decode logic, then up to 20 ns of routing). With 8 lanes
+#: the lane's own decoder in front of its lane-memory address costs more (70.4 ->
+#: 63.6 MHz on the ULX3S-85F), so the unit decodes once there.
+LOCAL_DECODE_LANES = 32
 
 
 def _check_two_reads() -> None:
@@ -127,7 +134,8 @@ class VectorUnit(wiring.Component):
         })
         self.regfile = VectorRegisterFile(lanes)
         self.vmem = VectorMemory(config)
-        self.lanes = [VectorLane(config.lane_mem_elements) for _ in range(lanes)]
+        self.local_decode = lanes >= LOCAL_DECODE_LANES
+        self.lanes = [VectorLane(config, self.local_decode) for _ in range(lanes)]
 
     def elaborate(self, platform):
         _check_two_reads()
@@ -155,6 +163,14 @@ class VectorUnit(wiring.Component):
             m.d.sync += ex.eq(dec.ctl)
         following = Signal(VectorControl)     # the instruction in EX in the next cycle
         m.d.comb += following.eq(Mux(iss.id_advance, dec.ctl.as_value(), ex.as_value()))
+        if self.local_decode:
+            # Its word, for the lanes (each decodes its own copy).
+            ex_word, ex_valid = Signal(32), Signal()
+            with m.If(iss.id_advance):
+                m.d.sync += [ex_word.eq(iss.id_word), ex_valid.eq(iss.id_valid)]
+            following_word, following_valid = Signal(32), Signal()
+            m.d.comb += [following_word.eq(Mux(iss.id_advance, iss.id_word, ex_word)),
+                         following_valid.eq(Mux(iss.id_advance, iss.id_valid, ex_valid))]
         # Port A reads vd for the instructions that read it (vsel, vlacc, vlacc8), else
         # vs1: none reads both (checked by _check_two_reads), so two ports suffice.
         read_a = Signal(5)
@@ -268,8 +284,13 @@ class VectorUnit(wiring.Component):
                      load1.shift.eq(ex.shift), load1.half.eq(vaddr[_log2(n)])]
         scalar = Mux(ex.scalar_rs2, iss.rs2_value, iss.rs1_value)[:16]
         for i, lane in enumerate(self.lanes):
+            if self.local_decode:
+                m.d.comb += [lane.word_next.eq(following_word),
+                             lane.valid_next.eq(following_valid)]
+            else:
+                m.d.comb += lane.ex_next.eq(following)
             m.d.comb += [
-                lane.ex_next.eq(following), lane.sel_a_next.eq(sels[0]),
+                lane.sel_a_next.eq(sels[0]),
                 lane.sel_b_next.eq(sels[1]),
                 lane.rf_a.eq(rf.rdata_a[16 * i:16 * (i + 1)]),
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
