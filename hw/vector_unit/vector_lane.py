@@ -1,6 +1,6 @@
 """One lane of the vector unit: operand bypass, ALU, multiplier, generator, load /
 accumulate stage and the lane-local memory."""
-from amaranth.hdl import Const, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Const, Module, Mux, Signal, signed
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -45,17 +45,13 @@ class VectorLane(wiring.Component):
     """Lane datapath. Stages, counted from the issue cycle ``t`` (EX).
 
     Control arrives one cycle ahead and the lane registers its own copy
-    (:func:`~.lane_copy.lane_copy`: no control flip-flop is shared by all lanes).
-    The instruction in EX in the next cycle is one of two candidates, chosen by
-    ``advance`` (the core moves the ID instruction on): ``ex_id``/``ex_ex`` (the ID
-    instruction's and the EX instruction's decoded control; with ``local_decode``, the
-    ID word and valid bit ``word_id``/``valid_id`` instead, decoded by the lane's own
-    :class:`VectorDecoder`, the EX candidate being the lane's own word), and the
-    operand bypass for each (``sel_a_id``/``sel_a_ex``, ``sel_b_id``/``sel_b_ex``;
-    see :meth:`_chosen` for where the choice is made). ``load_next`` (the load stage's
-    control in the next cycle) and ``p2_result`` (the result select of the
-    instruction now in P2) are copied as they are. Below, ``ex``, ``sel_*``, ``load``
-    and ``p3_result`` are these copies.
+    (:func:`~.lane_copy.lane_copy`: no control flip-flop is shared by all lanes):
+    ``ex_next`` (the instruction in EX in the next cycle; with ``local_decode``, its
+    word and valid bit instead, ``word_next``/``valid_next``, which the lane decodes
+    itself with its own :class:`VectorDecoder`), ``sel_a_next``/``sel_b_next``
+    (its operand bypass), ``load_next`` (the load stage's control in the next cycle) and
+    ``p2_result`` (the result select of the instruction now in P2). Below, ``ex``,
+    ``sel_*``, ``load`` and ``p3_result`` are these copies.
 
     * EX (``t``): operands ``a`` (vs1, or vd for the instructions that read vd: the
       unit's read port A, see vector_unit.py) and ``b`` (vs2) = the register-file read
@@ -97,15 +93,11 @@ class VectorLane(wiring.Component):
         self.config = config
         self.local_decode = local_decode
         self.elements = elements = config.lane_mem_elements
-        # The instruction in EX in the next cycle: the ID instruction when the core moves
-        # it on (``advance``), else the one now in EX (kept). With ``local_decode`` the
-        # EX candidate is the lane's own word, so only the ID word comes in.
-        control = ({"word_id": In(32), "valid_id": In(1)} if local_decode else
-                   {"ex_id": In(VectorControl), "ex_ex": In(VectorControl)})
+        control = ({"word_next": In(32), "valid_next": In(1)} if local_decode else
+                   {"ex_next": In(VectorControl)})
         super().__init__({
-            **control, "advance": In(1),
-            "sel_a_id": In(Bypass), "sel_a_ex": In(Bypass),
-            "sel_b_id": In(Bypass), "sel_b_ex": In(Bypass),
+            **control,
+            "sel_a_next": In(Bypass), "sel_b_next": In(Bypass),
             "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
             "rng_step": In(1), "rng_seed": In(1),
@@ -121,24 +113,7 @@ class VectorLane(wiring.Component):
         })
         self.lmem = memory.Memory(shape=16, depth=elements, init=[])
 
-    def _chosen(self, m, platform, id_value, ex_value, shape, name):
-        """The lane's copy of the control for the instruction in EX: ``id_value`` if the
-        core moved the ID instruction on in the cycle before (``advance``), else
-        ``ex_value`` (both as the unit had them then). With ``local_decode`` (32 lanes:
-        ``advance`` comes late from the core's hold logic) the lane copies both and
-        ``advance`` and chooses after its registers, so nothing late fans out to the
-        lanes; otherwise it copies the choice."""
-        if not self.local_decode:
-            return Value.cast(lane_copy(m, platform, Mux(self.advance, id_value, ex_value),
-                                        shape, name))
-        if self._advance_q is None:
-            self._advance_q = lane_copy(m, platform, self.advance, 1, "advance")
-        id_q = lane_copy(m, platform, id_value, shape, f"{name}_id")
-        ex_q = lane_copy(m, platform, ex_value, shape, f"{name}_ex")
-        return Mux(self._advance_q, id_q, ex_q)
-
     def elaborate(self, platform):
-        self._advance_q = None
         m = Module()
         m.submodules.alu = alu = LaneAlu()
         m.submodules.mul = mul = LaneMultiplier()
@@ -153,19 +128,14 @@ class VectorLane(wiring.Component):
             # The instruction word is copied and decoded here, so no decode logic sits
             # between the unit's registers and the lanes (see VectorUnit).
             m.submodules.decoder = decoder = VectorDecoder(self.config)
-            word, valid = Signal(32, name="word"), Signal(name="valid")
-            m.d.comb += [
-                word.eq(self._chosen(m, platform, self.word_id, word, 32, "word")),
-                valid.eq(self._chosen(m, platform, self.valid_id, valid, 1, "valid")),
-                decoder.word.eq(word), decoder.valid.eq(valid)]
+            word = lane_copy(m, platform, self.word_next, 32, "word")
+            valid = lane_copy(m, platform, self.valid_next, 1, "valid")
+            m.d.comb += [decoder.word.eq(word), decoder.valid.eq(valid)]
             ex = decoder.ctl
         else:
-            ex = VectorControl(self._chosen(m, platform, self.ex_id, self.ex_ex,
-                                            VectorControl, "ex"))
-        sel_a = Bypass(self._chosen(m, platform, self.sel_a_id, self.sel_a_ex, Bypass,
-                                    "sel_a"))
-        sel_b = Bypass(self._chosen(m, platform, self.sel_b_id, self.sel_b_ex, Bypass,
-                                    "sel_b"))
+            ex = lane_copy(m, platform, self.ex_next, VectorControl, "ex")
+        sel_a = lane_copy(m, platform, self.sel_a_next, Bypass, "sel_a")
+        sel_b = lane_copy(m, platform, self.sel_b_next, Bypass, "sel_b")
         load = lane_copy(m, platform, self.load_next, LoadControl, "load")
         p3_result = lane_copy(m, platform, self.p2_result, ResultSource, "p3_result")
 

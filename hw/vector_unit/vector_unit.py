@@ -163,6 +163,14 @@ class VectorUnit(wiring.Component):
             m.d.sync += ex.eq(dec.ctl)
         following = Signal(VectorControl)     # the instruction in EX in the next cycle
         m.d.comb += following.eq(Mux(iss.id_advance, dec.ctl.as_value(), ex.as_value()))
+        if self.local_decode:
+            # Its word, for the lanes (each decodes its own copy).
+            ex_word, ex_valid = Signal(32), Signal()
+            with m.If(iss.id_advance):
+                m.d.sync += [ex_word.eq(iss.id_word), ex_valid.eq(iss.id_valid)]
+            following_word, following_valid = Signal(32), Signal()
+            m.d.comb += [following_word.eq(Mux(iss.id_advance, iss.id_word, ex_word)),
+                         following_valid.eq(Mux(iss.id_advance, iss.id_valid, ex_valid))]
         # Port A reads vd for the instructions that read it (vsel, vlacc, vlacc8), else
         # vs1: none reads both (checked by _check_two_reads), so two ports suffice.
         read_a = Signal(5)
@@ -182,9 +190,9 @@ class VectorUnit(wiring.Component):
         p1_res, p2_res = (Signal(ResultSource, name=f"p{k}_res") for k in (1, 2))
         # The selects for the instruction in EX in the next cycle; each lane registers
         # its own copy (lane_copy.py). They are found for both candidates (the ID
-        # instruction and the one now in EX) and for both registers port A may read: the
-        # decoder's ``reads_vd`` meets only the last multiplexer, and ``id_advance`` none
-        # here (each lane chooses, VectorLane._chosen).
+        # instruction and the one now in EX) and for both registers port A may read, and
+        # chosen last: the decoder's ``reads_vd`` and ``id_advance`` meet only the final
+        # multiplexers.
         def selects(reg):
             # The instruction now in P1 will be in P2 (the ALU's result; any other is not
             # due yet and the scoreboard stalls the reader), the one in P2 in P3 (``w3``,
@@ -204,8 +212,11 @@ class VectorUnit(wiring.Component):
             ]
             return sel.as_value()
 
+        sels = [Signal(Bypass, name=f"sel_{x}_next") for x in ("a", "b")]
         candidates = [(Mux(ctl.reads_vd, selects(ctl.vd), selects(ctl.vs1)), selects(ctl.vs2))
                       for ctl in (dec.ctl, ex)]
+        for k, sel in enumerate(sels):
+            m.d.comb += sel.eq(Mux(iss.id_advance, candidates[0][k], candidates[1][k]))
 
         # EX: addresses and faults -------------------------------------------------------
         vaddr = Signal(32)
@@ -274,13 +285,13 @@ class VectorUnit(wiring.Component):
         scalar = Mux(ex.scalar_rs2, iss.rs2_value, iss.rs1_value)[:16]
         for i, lane in enumerate(self.lanes):
             if self.local_decode:
-                m.d.comb += [lane.word_id.eq(iss.id_word), lane.valid_id.eq(iss.id_valid)]
+                m.d.comb += [lane.word_next.eq(following_word),
+                             lane.valid_next.eq(following_valid)]
             else:
-                m.d.comb += [lane.ex_id.eq(dec.ctl), lane.ex_ex.eq(ex)]
+                m.d.comb += lane.ex_next.eq(following)
             m.d.comb += [
-                lane.advance.eq(iss.id_advance),
-                lane.sel_a_id.eq(candidates[0][0]), lane.sel_a_ex.eq(candidates[1][0]),
-                lane.sel_b_id.eq(candidates[0][1]), lane.sel_b_ex.eq(candidates[1][1]),
+                lane.sel_a_next.eq(sels[0]),
+                lane.sel_b_next.eq(sels[1]),
                 lane.rf_a.eq(rf.rdata_a[16 * i:16 * (i + 1)]),
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
                 lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
