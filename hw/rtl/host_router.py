@@ -14,10 +14,13 @@ Contract
   IMEM/XREG/VREG requests while running (it answers ``BUSY``); DMEM/VMEM/LMEM requests
   wait unless the core declares them live.
 * A transfer drives ``addr``/``wdata`` of every memory port and ``we`` (all byte lanes)
-  of the selected one only; a read answers with exactly one ``rdata`` beat two cycles
-  later: the ports have one cycle of read latency, and every port's read data is
-  registered before the space read is chosen (block-RAM outputs are slow on ECP5 and
-  the host path is not speed critical).
+  of the selected one only, one cycle after it is taken (the request is registered); a
+  read answers with exactly one ``rdata`` beat three cycles after it is taken: the
+  request register, the ports' one cycle of read latency, and every port's read data
+  is registered before the space read is chosen (block-RAM outputs are slow on ECP5,
+  the vector unit's host ports reach every lane, and the host path is not speed
+  critical: the host port streams at one byte per cycle with up to 3 cycles of read
+  latency).
 * Control: ``start`` and ``start_pc`` are passed on (``core_start``,
   ``core_start_pc``); a ``halt`` pulse is latched into ``core_halt`` until the core
   stops or is started again (the core stops at the next instruction boundary with cause
@@ -106,24 +109,31 @@ class HostRouter(wiring.Component):
             live = live | (req.payload.space == space)
         m.d.comb += req.ready.eq(~busy | live)
         take = req.valid & req.ready
-        read_space = Signal(Space)
-        read_pending = Signal()
-        m.d.sync += read_pending.eq(take & ~req.payload.we)
-        with m.If(take):
-            m.d.sync += read_space.eq(req.payload.space)
+        # The request is registered once before it reaches the ports: the host port's
+        # buffer is a block RAM (slow output on ECP5) and the vector unit's host ports
+        # fan out to every lane, so neither delay adds to the other.
+        addr = Signal.like(req.payload.addr, name="port_addr")
+        wdata = Signal.like(req.payload.wdata, name="port_wdata")
+        m.d.sync += [addr.eq(req.payload.addr), wdata.eq(req.payload.wdata)]
         for space in ROUTED_SPACES:
             port = getattr(self, port_name(space))
-            m.d.comb += [port.addr.eq(req.payload.addr), port.wdata.eq(req.payload.wdata)]
-            with m.If(take & req.payload.we & (req.payload.space == space)):
-                m.d.comb += port.we.eq(-1)
-        read_ready = Signal()
-        m.d.sync += read_ready.eq(read_pending)
-        m.d.comb += rdata.valid.eq(read_ready)
+            we = Signal(name=f"{port_name(space)}_we")
+            m.d.sync += we.eq(take & req.payload.we & (req.payload.space == space))
+            m.d.comb += [port.addr.eq(addr), port.wdata.eq(wdata),
+                         port.we.eq(we.replicate(len(port.we)))]
+        # A read: request registered (1), port read latency (2), data registered (3).
+        read_space = [Signal(Space, name=f"read_space{i}") for i in range(3)]
+        read_valid = [Signal(name=f"read_valid{i}") for i in range(3)]
+        m.d.sync += [read_valid[0].eq(take & ~req.payload.we),
+                     read_space[0].eq(req.payload.space)]
+        m.d.sync += [x.eq(y) for x, y in zip(read_valid[1:] + read_space[1:],
+                                             read_valid[:-1] + read_space[:-1])]
+        m.d.comb += rdata.valid.eq(read_valid[2])
         registered = {}
         for space in ROUTED_SPACES:
             registered[space] = Signal(32, name=f"{port_name(space)}_rdata_q")
             m.d.sync += registered[space].eq(getattr(self, port_name(space)).rdata)
-        with m.Switch(read_space):
+        with m.Switch(read_space[2]):
             for space in ROUTED_SPACES:
                 with m.Case(space):
                     m.d.comb += rdata.payload.eq(registered[space])
