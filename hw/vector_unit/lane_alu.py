@@ -4,7 +4,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
 
-from .arith import ELEMENT, saturate_or_wrap16
+from .arith import ELEMENT, saturate_or_wrap16, shift_left
 
 __all__ = ["AluOp", "AluControl", "AluFlags", "LaneAlu"]
 
@@ -110,7 +110,7 @@ class LaneAlu(wiring.Component):
         equal = a == b
 
         # Results that need nothing after stage 1, selected here.
-        low_mask = ~(Const(0xFFFF, 16) << ctl.shift)[:16]
+        low_mask = ~shift_left(Const(0xFFFF, 16), ctl.shift)[:16]
         simple = Signal(ELEMENT)
         with m.Switch(op):
             with m.Case(AluOp.AND):

@@ -4,7 +4,8 @@ from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
 
-from .arith import ELEMENT, INT16_MAX, INT16_MIN, RoundMode, rounding_bias
+from .arith import (ELEMENT, INT16_MAX, INT16_MIN, RoundMode, rounding_bias, shift_left,
+                    shift_right)
 
 __all__ = ["MulOp", "MulControl", "LaneMultiplier"]
 
@@ -88,7 +89,7 @@ class LaneMultiplier(wiring.Component):
             with m.Case(MulOp.MUL):
                 m.d.sync += mb.eq(self.b)
             with m.Case(MulOp.SHIFT_LEFT):
-                m.d.sync += mb.eq(Const(1, 17) << self.amount)
+                m.d.sync += mb.eq(shift_left(Const(1, 17), self.amount))
             with m.Default():
                 m.d.sync += mb.eq(1)
         m.d.sync += [
@@ -110,7 +111,7 @@ class LaneMultiplier(wiring.Component):
             bias.eq(rounding_bias(shift, rnd, r0)),
             shift1.eq(shift),
             saturate1.eq(saturate0),
-            fit_mask.eq((Const(0x1FFFF, 17) << shift)[:17]),
+            fit_mask.eq(shift_left(Const(0x1FFFF, 17), shift)[:17]),
         ]
 
         # Stage 2: rounding add, then the arithmetic shift and the overflow test side
@@ -119,7 +120,7 @@ class LaneMultiplier(wiring.Component):
         rounded = Signal(signed(32))
         m.d.comb += rounded.eq(product + bias)
         shifted = Signal(16)
-        m.d.comb += shifted.eq((rounded >> shift1)[:16])
+        m.d.comb += shifted.eq(shift_right(rounded, shift1)[:16])
         sign = rounded[31]
         overflow = ((rounded[15:32] ^ sign.replicate(17)) & fit_mask).any()
         clamp = Mux(sign, Const(INT16_MIN, ELEMENT), Const(INT16_MAX, ELEMENT))

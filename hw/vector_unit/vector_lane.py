@@ -5,7 +5,7 @@ from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
-from .arith import ELEMENT, INT16_MAX, INT16_MIN, saturate16
+from .arith import ELEMENT, INT16_MAX, INT16_MIN, saturate16, shift_left
 from .lane_alu import LaneAlu
 from .lane_copy import lane_copy
 from .lane_multiplier import LaneMultiplier
@@ -240,12 +240,12 @@ class VectorLane(wiring.Component):
         m.d.comb += element.eq(Mux(load.lane, Mux(neg2, 0, lmem_q),
                                    Mux(load.byte, byte.as_signed(), self.vmem_element)))
         full = Signal(signed(17))
-        m.d.comb += full.eq((element << load.shift)[:17])
+        m.d.comb += full.eq(shift_left(element, load.shift)[:17])
         sign = element[-1]
         differs = element.as_unsigned() ^ sign.replicate(16)
-        mask16 = (Const(0xFFFF, 16) << (~load.shift)[:4])[:16]      # bits >= 15 - shift
+        mask16 = shift_left(Const(0xFFFF, 16), (~load.shift)[:4])[:16]  # bits >= 15 - shift
         fits16 = ~(differs & mask16).any()
-        fits17 = ~(differs & (mask16 << 1)[:16]).any()
+        fits17 = ~(differs & mask16.shift_left(1)[:16]).any()
         clamp16 = Mux(sign, Const(INT16_MIN, ELEMENT), Const(INT16_MAX, ELEMENT))
         clamp17 = Mux(sign, Const(-65536, signed(17)), Const(65535, signed(17)))
         m.d.sync += [loaded.eq(Mux(fits16, full[:16], clamp16)),
