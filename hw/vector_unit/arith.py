@@ -44,6 +44,16 @@ class RoundMode(enum.Enum, shape=2):
     STOCHASTIC = 2
 
 
+def _barrel(value, amount, shift) -> Value:
+    """``len(amount)`` stages of 2:1 multiplexers, stage ``k`` applying
+    ``shift(value, 2**k)`` (a constant shift) when bit ``k`` of ``amount`` is set."""
+    value, amount = Value.cast(value), Value.cast(amount)
+    assert not amount.shape().signed, "a variable shift needs an unsigned amount"
+    for k in range(len(amount)):
+        value = Mux(amount[k], shift(value, 1 << k), value)
+    return value
+
+
 def shift_left(value, amount) -> Value:
     """``value << amount`` (same shape: ``len(value) + 2**len(amount) - 1`` bits, signed
     if ``value`` is) for an unsigned variable ``amount``, as ``len(amount)`` stages of
@@ -55,23 +65,13 @@ def shift_left(value, amount) -> Value:
     shifters of a 32-lane unit (three per lane) cost 7,073 SAT problems and 491 s of a
     764 s synthesis while sharing none (lanes all work at once). Every variable shift of
     the lanes uses this or :func:`shift_right`."""
-    value, amount = Value.cast(value), Value.cast(amount)
-    assert not amount.shape().signed, "shift_left needs an unsigned amount"
-    result = value
-    for k in range(len(amount)):
-        result = Mux(amount[k], result.shift_left(1 << k), result)
-    return result
+    return _barrel(value, amount, Value.shift_left)
 
 
 def shift_right(value, amount) -> Value:
     """``value >> amount`` (same shape as ``value``; arithmetic if ``value`` is signed)
     for an unsigned variable ``amount``, as :func:`shift_left` builds it."""
-    value, amount = Value.cast(value), Value.cast(amount)
-    assert not amount.shape().signed, "shift_right needs an unsigned amount"
-    result = value
-    for k in range(len(amount)):
-        result = Mux(amount[k], result.shift_right(1 << k), result)
-    return result
+    return _barrel(value, amount, Value.shift_right)
 
 
 def wrap16(x) -> Value:
