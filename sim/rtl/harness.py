@@ -101,22 +101,41 @@ def _hw_sources_digest() -> str:
     return h.hexdigest()
 
 
-def soc_verilog(config: CoreConfig, timeout_cycles: int = SOC_TIMEOUT_CYCLES) -> str:
+def soc_verilog(config: CoreConfig, timeout_cycles: int = SOC_TIMEOUT_CYCLES,
+                shared_modules: bool = False) -> str:
     """Verilog of ``Soc(config, timeout_cycles=...)`` (top module ``soc``), cached under a
-    hash of the ``spikevec.hw`` sources, the Amaranth version and the arguments."""
-    key = hashlib.sha256(f"{_hw_sources_digest()}|{config!r}|{timeout_cycles}".encode())
+    hash of the ``spikevec.hw`` sources, the Amaranth version and the arguments. With
+    ``shared_modules``, the design is elaborated as a board build elaborates it for
+    hierarchical synthesis (every vector lane an instance of one module, see
+    ``spikevec.hw.rtl.shared_module``), and that module's Verilog follows the SoC's."""
+    key = hashlib.sha256(f"{_hw_sources_digest()}|{config!r}|{timeout_cycles}|"
+                         f"{shared_modules}".encode())
     folder = cache_root() / "soc-verilog"
     path = folder / f"soc-{key.hexdigest()[:20]}.v"
     if path.is_file():
         return path.read_text()
     from ...hw.rtl.soc import Soc
-    text = verilog_text(lambda: Soc(config, timeout_cycles=timeout_cycles), "soc")
+    if shared_modules:
+        from ...hw.rtl.shared_module import SharedModules
+        platform = _PlainPlatform()
+        registry = SharedModules().attach(platform)
+        text = verilog_text(lambda: Soc(config, timeout_cycles=timeout_cycles), "soc",
+                            platform=platform)
+        text += "".join(verilog_text(component, name, platform=platform)
+                        for name, component in registry.components.items())
+    else:
+        text = verilog_text(lambda: Soc(config, timeout_cycles=timeout_cycles), "soc")
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     tmp.write_text(text)
     os.replace(tmp, path)
     _prune(folder)
     return text
+
+
+class _PlainPlatform:
+    """A stand-in platform with no FPGA family: it only carries the shared-module
+    registry (lane control copies stay ordinary registers, as in every simulation)."""
 
 
 def _prune(folder: Path) -> None:
@@ -133,8 +152,9 @@ def _prune(folder: Path) -> None:
 
 
 def harness_build(config: CoreConfig, *, waves: str | None = None,
-                  rebuild: bool = False) -> HarnessBuild:
-    """Build the harness simulator of the SoC for ``config``, or reuse the cached one."""
+                  rebuild: bool = False, shared_modules: bool = False) -> HarnessBuild:
+    """Build the harness simulator of the SoC for ``config``, or reuse the cached one
+    (``shared_modules``: see :func:`soc_verilog`)."""
     if waves not in WAVE_ARGS:
         raise ValueError(f"waves={waves!r} is not a waveform format; use None, 'vcd' or "
                          f"'fst'.")
@@ -142,7 +162,7 @@ def harness_build(config: CoreConfig, *, waves: str | None = None,
     tc = find_verilator()
     if waves == "fst":
         _check_fst_libraries(tc)
-    text = soc_verilog(config)
+    text = soc_verilog(config, shared_modules=shared_modules)
     source = HARNESS_SOURCE.read_text()
     args = VERILATOR_ARGS + WAVE_ARGS[waves]
     h = hashlib.sha256()
@@ -371,10 +391,11 @@ class HarnessProcess:
 
 
 def open_soc(config: CoreConfig, *, waves: str | None = None, wave_path=None,
-             timeout: float = 10.0) -> HarnessProcess:
+             timeout: float = 10.0, shared_modules: bool = False) -> HarnessProcess:
     """Build or reuse the harness simulator for ``config`` and start it (see the module
     docstring). ``waves`` needs ``wave_path``; a ``wave_path`` ending in ``.vcd`` or
-    ``.fst`` without ``waves`` picks that format."""
+    ``.fst`` without ``waves`` picks that format. ``shared_modules`` simulates the
+    hierarchy a board build synthesises (see :func:`soc_verilog`)."""
     if not isinstance(config, CoreConfig):
         raise TypeError(f"open_soc() needs a CoreConfig, not {type(config).__name__} "
                         f"{config!r}; use spikevec.hw.config.preset(name).")
@@ -386,5 +407,6 @@ def open_soc(config: CoreConfig, *, waves: str | None = None, wave_path=None,
     if waves is not None and wave_path is None:
         raise ValueError(f"waves={waves!r} needs wave_path, the file to write the "
                          f"waveform to.")
-    return HarnessProcess(harness_build(config, waves=waves), wave_path=wave_path,
+    return HarnessProcess(harness_build(config, waves=waves, shared_modules=shared_modules),
+                          wave_path=wave_path,
                           timeout=timeout)
