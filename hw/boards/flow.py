@@ -14,7 +14,7 @@ its lanes as instances of one module (``spikevec_vector_lane.il``, converted onc
 Yosys keeps as a hierarchy boundary through ``synth_*`` and flattens after mapping
 (:func:`synth_script`). The 32-lane ULX3S-85F synthesis takes 46 s instead of 300 s;
 the price is the optimisation across the lane boundary (3.8 % more LUT4, 4.7 % more
-flip-flops at 32 lanes).
+flip-flops in Yosys's counts at 32 lanes).
 
 :func:`build_board` returns a :class:`BuildReport` (``to_dict()`` is the JSON report):
 resources used against the device's totals, nextpnr's achieved fmax for the core clock,
