@@ -11,12 +11,10 @@ tools (and openFPGALoader or dfu-suffix) on PATH.
 Synthesis is hierarchical where the design repeats itself: the platform carries a
 :class:`~spikevec.hw.rtl.shared_module.SharedModules` registry, so the vector unit places
 its lanes as instances of one module (``spikevec_vector_lane.il``, converted once), which
-Yosys keeps as a hierarchy boundary through ``synth_*``'s passes up to LUT mapping and
-flattens before ABC9 maps the LUTs (:func:`synth_script`). The 32-lane ULX3S-85F
-synthesis took 46 s instead of 300 s with the boundary kept to the end, at 3.8 % more
-LUT4; flattening before ABC9 gives those LUTs back (8 lanes: 15,066 LUT4 against 15,061
-flat and 16,880 kept) for ABC9's time on the flat design. The registers Yosys merged
-across the boundary stay apart (+31 flip-flops a lane).
+Yosys keeps as a hierarchy boundary through ``synth_*`` and flattens after mapping
+(:func:`synth_script`). The 32-lane ULX3S-85F synthesis takes 46 s instead of 300 s;
+the price is the optimisation across the lane boundary (3.8 % more LUT4, 4.7 % more
+flip-flops in Yosys's counts at 32 lanes).
 
 :func:`build_board` returns a :class:`BuildReport` (``to_dict()`` is the JSON report):
 resources used against the device's totals, nextpnr's achieved fmax for the core clock,
@@ -262,26 +260,17 @@ def _nextpnr_args(board, platform, seed: int, router: str = "router1",
 def synth_script(script: str, shared_modules) -> str:
     """amaranth's Yosys ``script`` for ``top.il``, changed to also read each of
     ``shared_modules`` (names; RTLIL in ``<name>.il``) and keep it as one hierarchy
-    boundary through ``synth_*`` up to LUT mapping (its coarse and fine passes run once
-    however often it is instantiated), then flatten, so that ABC9 maps the whole design
-    across the boundary (mapping each side alone costs ~1.8 k LUT4), and write the cell
-    statistics (``top.stat.json``)."""
+    boundary through ``synth_*`` (synthesised once however often it is instantiated),
+    flatten the mapped netlist for nextpnr, and write the cell statistics
+    (``top.stat.json``)."""
     read, write = "read_rtlil top.il\n", "write_json top.json"
-    synth = re.search(r"^\s*synth_\w+\b.*$", script, re.M)
-    if read not in script or write not in script or synth is None:
-        raise ToolError(f"amaranth's Yosys script no longer has the lines {read.strip()!r}, "
-                        f"'synth_<family> ...' and {write!r} this flow edits; update "
-                        f"synth_script() for it.")
-    stat = "tee -q -o top.stat.json stat -json\n"
-    if not shared_modules:
-        return script.replace(write, stat + write, 1)
+    if read not in script or write not in script:
+        raise ToolError(f"amaranth's Yosys script no longer has the lines {read.strip()!r} "
+                        f"and {write!r} this flow edits; update synth_script() for it.")
     extra = "".join(f"read_rtlil {name}.il\nsetattr -mod -set keep_hierarchy 1 {name}\n"
                     for name in shared_modules)
-    unkeep = "".join(f"setattr -mod -unset keep_hierarchy {name}\n" for name in shared_modules)
-    line = synth.group(0).strip()
-    split = f"{line} -run :map_luts\n{unkeep}flatten\n{line} -run map_luts:"
-    script = script[:synth.start()] + split + script[synth.end():]
-    return script.replace(read, read + extra, 1).replace(write, stat + write, 1)
+    tail = ("flatten\n" if shared_modules else "") + "tee -q -o top.stat.json stat -json\n"
+    return script.replace(read, read + extra, 1).replace(write, tail + write, 1)
 
 
 def build_board(board, config, out_dir, *, soc=None, seed: int = 1,
