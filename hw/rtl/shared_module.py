@@ -15,8 +15,9 @@ Contract: the instances connect the component's own port signals (its signature,
 flattened, ``__``-joined names, the same names ``amaranth.back.rtlil.convert`` gives the
 module's ports) plus ``clk``/``rst`` of the ``sync`` domain. The component must use no
 other clock domain, the parent's ``sync`` domain must have a synchronous reset (as the
-module converted alone assumes; BoardTop's does), and every copy registered under one name must be built from the
-same ``key`` (its parameters): the registry converts the first copy only.
+module converted alone assumes; BoardTop's does), and every copy registered under one
+name must be built from the same ``key`` (its parameters): the registry converts the
+first copy only.
 """
 from amaranth.back import rtlil
 from amaranth.hdl import ClockSignal, Instance, ResetSignal
@@ -45,11 +46,6 @@ class SharedModules:
         setattr(platform, ATTRIBUTE, self)
         return self
 
-    @property
-    def names(self) -> list[str]:
-        """Names of the modules registered so far (in registration order)."""
-        return list(self._modules)
-
     def instance(self, component: wiring.Component, name: str, key) -> Instance:
         """An ``Instance`` of module ``name`` wired to ``component``'s ports. The first
         component registered under ``name`` is the one :meth:`rtlil` converts; a later
@@ -72,14 +68,14 @@ class SharedModules:
 
     @property
     def components(self) -> dict:
-        """{module name: the component it is converted from}."""
+        """{module name: the component it is converted from}, in registration order."""
         return {name: component for name, (_, component) in self._modules.items()}
 
     def rtlil(self, platform=None) -> dict[str, str]:
         """{module name: RTLIL text} of every registered module, elaborated for
         ``platform`` (so platform-specific primitives match the top design's)."""
         return {name: rtlil.convert(component, name=name, platform=platform)
-                for name, (_, component) in self._modules.items()}
+                for name, component in self.components.items()}
 
 
 def _silence_unused(component) -> None:

@@ -114,17 +114,16 @@ def soc_verilog(config: CoreConfig, timeout_cycles: int = SOC_TIMEOUT_CYCLES,
     path = folder / f"soc-{key.hexdigest()[:20]}.v"
     if path.is_file():
         return path.read_text()
+    from ...hw.rtl.shared_module import SharedModules
     from ...hw.rtl.soc import Soc
+    registry, platform = SharedModules(), None
     if shared_modules:
-        from ...hw.rtl.shared_module import SharedModules
         platform = _PlainPlatform()
-        registry = SharedModules().attach(platform)
-        text = verilog_text(lambda: Soc(config, timeout_cycles=timeout_cycles), "soc",
-                            platform=platform)
-        text += "".join(verilog_text(component, name, platform=platform)
-                        for name, component in registry.components.items())
-    else:
-        text = verilog_text(lambda: Soc(config, timeout_cycles=timeout_cycles), "soc")
+        registry.attach(platform)
+    text = verilog_text(lambda: Soc(config, timeout_cycles=timeout_cycles), "soc",
+                        platform=platform)
+    text += "".join(verilog_text(component, name, platform=platform)
+                    for name, component in registry.components.items())
     folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     tmp.write_text(text)
