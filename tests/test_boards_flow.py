@@ -154,7 +154,8 @@ def test_core_elaborates_for_ecp5_with_unmerged_lane_copies():
     """On an ECP5 platform every lane keeps its own copies of the shared control and of
     the register file's addresses as TRELLIS_FF instances (lane_copy.py): Yosys cannot
     merge them back into chip-wide nets. Elsewhere they are ordinary registers. As in
-    build_board, the lanes are instances of one module, converted on its own."""
+    build_board, the lanes (and the relays that feed them) are instances of one module
+    each, converted on its own."""
     b = board("ulx3s-85f")
     config = board_config(b).with_(lanes=8, vmem_bytes=4096, imem_bytes=4096,
                                    dmem_bytes=4096)
@@ -169,6 +170,8 @@ def test_core_elaborates_for_ecp5_with_unmerged_lane_copies():
         name = block.split(None, 1)[0]
         flip_flops[name] = set(re.findall(r"cell \\TRELLIS_FF \\(\S+)", block))
     assert len(re.findall(r"cell \\spikevec_vector_lane \\lane\d+", rtlil)) == config.lanes
+    # The relay tree's group registers are instances of one kept module too (relay.py).
+    assert len(re.findall(r"cell \\spikevec_relay \\relay\d+", rtlil)) == config.lanes // 4
     cells = flip_flops["\\spikevec_vector_lane"]
     for copy in ("ex", "sel_a", "sel_b", "load", "p3_result"):
         assert f"{copy}_ff0" in cells, copy

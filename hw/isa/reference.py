@@ -207,6 +207,11 @@ def _intro() -> list[str]:
     out += _table(["timing class", "latency", "instructions"],
                   [[f"`{c}`", str(TIMING.latency_of(c)), ", ".join(members[c])]
                    for c, _ in TIMING.latency])
+    for answer in ("value", "address"):
+        asking = ", ".join(f"`{i.name}`" for i in INSTRUCTIONS if i.lane_answer == answer)
+        out += [f"`lane_delay` = {TIMING.lane_delay}; these instructions wait for the "
+                f"lanes' {answer} and issue {TIMING.lane_wait(answer)} cycles after their "
+                f"operands are ready: {asking}.", ""]
     out += ["## CSRs", "",
             "All CSRs are read-only counters: `csrrs`/`csrrc` with rs1 = x0 and "
             "`csrrsi`/`csrrci` with uimm = 0 read them; every form that writes is "

@@ -68,6 +68,15 @@ class CycleModel:
     no stall). ``x0`` is always ready. The cycle counter reads ``t[n]`` at instruction
     ``n``; after the last instruction it is ``f[last + 1]``.
 
+    The vector lanes run ``lane_delay`` cycles behind the core (the instruction stream
+    reaches them through a register tree). An instruction that needs an answer from the
+    lanes before it can complete (``lane_answer`` in the table) waits more cycles:
+    ``t[n] = max(f[n], ready(r)...) + lane_wait``, where ``lane_wait`` is ``value_wait``
+    for a value the core takes (``vt*``, ``vextract``: the lanes compute it
+    ``lane_delay`` cycles after the operands are ready and register it once before the
+    unit takes it) and ``address_wait`` for the lane-address check of
+    ``vloadl``/``vstorel`` (one more register: the unit combines the lanes' flags).
+
     Stops: ``ecall``/``ebreak`` retire, so the counter then reads ``t[n] + 1``. At a fault
     stop (a load, store or vector instruction refused for its address; it does not
     retire) the cycle counter reads the faulting instruction's issue cycle ``t[n]``: its
@@ -77,9 +86,16 @@ class CycleModel:
     """
     predicted_penalty: int = 1
     mispredict_penalty: int = 3
+    lane_delay: int = 2
+    value_wait: int = 3
+    address_wait: int = 4
     latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.COUNT, 2), (T.LOAD, 3), (T.STORE, 1),
                       (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VMUL, 3),
                       (T.VTOX, 1), (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
+
+    def lane_wait(self, answer: str) -> int:
+        """Extra issue wait of an instruction whose ``lane_answer`` is ``answer``."""
+        return {"": 0, "value": self.value_wait, "address": self.address_wait}[answer]
 
     def latency_of(self, timing: str) -> int:
         return dict(self.latency)[timing]
@@ -234,7 +250,7 @@ def _vector():
                   {"rd": X("rd"), "vs1": V("rs1"), "vs2": V("rs2")},
                   f"x[rd] = sum over lanes of (vs1[i] {cond} vs2[i]) << i: signed "
                   "compare, bits from the lane count up are 0",
-                  "vector", T.VTOX, fixed={"funct3": f3}, writes="x"))
+                  "vector", T.VTOX, fixed={"funct3": f3}, writes="x", lane_answer="value"))
     add(Instr("vsel", VR, _O["VSEL"], "{vd}, {rs1}, {vs2}",
               {"vd": V("rd"), "rs1": X("rs1"), "vs2": V("rs2")},
               "vd[i] = vs2[i] if bit i of x[rs1] else vd[i]", "vector", T.VALU,
@@ -247,7 +263,7 @@ def _vector():
     add(Instr("vloadl", I, _O["VLOAD"], "{vd}, {imm}({vs1})",
               {"vd": V("rd"), "vs1": V("rs1"), "imm": SImm()},
               "e = vs1[i] + imm (16-bit elements); vd[i] = lanemem_i[e], or 0 where e < 0",
-              "vector", T.VLOAD, fixed={"funct3": 2}, writes="v"))
+              "vector", T.VLOAD, fixed={"funct3": 2}, writes="v", lane_answer="address"))
     add(Instr("vstore", S, _O["VSTORE"], "{vs2}, {imm}({rs1})",
               {"vs2": V("rs2"), "rs1": X("rs1"), "imm": SImm()},
               f"{vmem}; int16 vmem[a + 2i] = vs2[i]", "vector", T.VSTORE,
@@ -255,13 +271,13 @@ def _vector():
     add(Instr("vstorel", S, _O["VSTORE"], "{vs2}, {imm}({vs1})",
               {"vs2": V("rs2"), "vs1": V("rs1"), "imm": SImm()},
               "e = vs1[i] + imm; lanemem_i[e] = vs2[i] unless e < 0 (lane disabled)",
-              "vector", T.VSTORE, fixed={"funct3": 2}, writes="lmem"))
+              "vector", T.VSTORE, fixed={"funct3": 2}, writes="lmem", lane_answer="address"))
     add(Instr("vfill", I, _O["VMOV"], "{vd}, {rs1}", {"vd": V("rd"), "rs1": X("rs1")},
               "vd[i] = wrap(x[rs1])", "vector", T.VALU, fixed={"funct3": 0}, writes="v"))
     add(Instr("vextract", I, _O["VMOV"], "{rd}, {vs1}, {lane}",
               {"rd": X("rd"), "vs1": V("rs1"), "lane": Lane("imm_11_0")},
               "x[rd] = sext16(vs1[lane]) (lane < lanes, else illegal)", "vector", T.VTOX,
-              fixed={"funct3": 1}, writes="x"))
+              fixed={"funct3": 1}, writes="x", lane_answer="value"))
     vspc = _O["VSPC"]
     add(Instr("vrng", VR, vspc, "{vd}", {"vd": V("rd")},
               "vd[i] = the lane generator's output r (as int16); step all lanes",

@@ -16,7 +16,7 @@ Ports (the port set :mod:`.soc` expects of a core, :func:`.soc_scalar_core.core_
   comparison with the golden model.
 
 After the core stops, the scalar MEM/WB stages write for 2 more cycles and the vector
-unit's P1-P4 for 4 (the SoC's router keeps reporting ``running`` that long, see
+unit's P1-P4 for 4 + ``TIMING.lane_delay`` (its lanes run behind the core; the SoC's router keeps reporting ``running`` that long, see
 :data:`.host_router.DRAIN_CYCLES`). ``scalar`` and ``vector`` are the
 :class:`ScalarCore` and :class:`VectorUnit`.
 """

@@ -38,6 +38,7 @@ from amaranth.hdl import Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..isa import TIMING
 from ..config import CoreConfig
 from .host_bus import HostBusSignature, HostControlSignature
 from .host_protocol import Space, space_bytes
@@ -45,8 +46,9 @@ from .signatures import HostMemorySignature, StatusSignature
 
 __all__ = ["HostRouter", "DRAIN_CYCLES", "ROUTED_SPACES", "space_port_signature"]
 
-#: Cycles the router keeps reporting ``running`` after the core stops (MEM and WB drain).
-DRAIN_CYCLES = 4
+#: Cycles the router keeps reporting ``running`` after the core stops: the vector unit's
+#: P1-P4, which run ``TIMING.lane_delay`` cycles behind the core, drain.
+DRAIN_CYCLES = 4 + TIMING.lane_delay
 
 #: Memory spaces the router serves through a core port (STATUS is the host port's own).
 ROUTED_SPACES = (Space.IMEM, Space.DMEM, Space.VMEM, Space.LMEM, Space.XREG, Space.VREG)

@@ -58,7 +58,7 @@ when it reaches EX unsquashed the core stops with ``halted``, cause ``NONE``,
 executed instruction. Older instructions finish normally (one in EX may still wait, fault
 or redirect the fetch: a fault wins, a redirect squashes the marked instruction and the
 target is marked instead); MEM and WB drain in the next 2 cycles, the vector unit's P1-P4
-in the next 4. The stop takes at most a few cycles plus the wait of the instruction in
+in the next 4 + ``TIMING.lane_delay`` (its lanes run behind). The stop takes at most a few cycles plus the wait of the instruction in
 EX. Memories: ``imem`` and ``dmem``
 (``lib.memory.Memory``, 32-bit words, true dual-port block RAMs: one port for the core,
 one for the host), the register file ``regfile.mem``. Host ports

@@ -9,6 +9,8 @@ __all__ = ["Sources", "Scoreboard", "MAX_WAIT"]
 
 #: The longest wait a reader can see: the largest vector result latency minus one.
 MAX_WAIT = max(latency for _, latency in TIMING.latency) - 1
+#: The longest wait for the lanes' answer.
+MAX_LANE_WAIT = max(TIMING.value_wait, TIMING.address_wait)
 
 
 class Sources(data.Struct):
@@ -19,6 +21,7 @@ class Sources(data.Struct):
     reads_vs1: 1
     reads_vs2: 1
     reads_vd: 1
+    lane_wait: 3
 
 
 class Scoreboard(wiring.Component):
@@ -43,7 +46,10 @@ class Scoreboard(wiring.Component):
 
     Output, a register (valid in the cycle the ``next`` instruction is in EX):
 
-    * ``stall``: it must wait (some register it reads is not ready);
+    * ``stall``: it must wait: some register it reads is not ready, or it asks the lanes
+      (``lane_wait`` > 0) and has not yet spent ``lane_wait`` cycles in EX with its
+      registers ready (``ready_cycles`` counts them; the lanes run behind the core, so
+      their answer comes that much later);
 
     ``counts`` (32 x 2 bits) holds, per register, how many more cycles a reader must
     wait; the golden model's ``ready`` cycle minus the current cycle.
@@ -58,6 +64,7 @@ class Scoreboard(wiring.Component):
             "stall": Out(1),
         })
         self.counts = [Signal(self.width, name=f"count_v{r}") for r in range(32)]
+        self.ready_cycles = Signal(range(MAX_LANE_WAIT + 1))
 
     def elaborate(self, platform):
         m = Module()
@@ -78,6 +85,17 @@ class Scoreboard(wiring.Component):
                      for reads, reg in ((src.reads_vs1, src.vs1), (src.reads_vs2, src.vs2),
                                         (src.reads_vd, src.vd))]
             return terms[0] | terms[1] | terms[2]
-        m.d.sync += self.stall.eq(Mux(self.advance, waits(self.next_id),
-                                      waits(self.next_ex)))
+        # The lanes' answer: an instruction that asks them waits until it has spent
+        # ``lane_wait`` cycles in EX with its registers ready. ``operands`` is the register
+        # part of ``stall``; ``ready_cycles`` counts the EX instruction's ready cycles.
+        operands = Signal()
+        held = Mux(self.ready_cycles == MAX_LANE_WAIT, MAX_LANE_WAIT,
+                   self.ready_cycles + ~operands)
+        ex_waits = waits(self.next_ex)
+        m.d.sync += [
+            operands.eq(Mux(self.advance, waits(self.next_id), ex_waits)),
+            self.ready_cycles.eq(Mux(self.advance, 0, held)),
+            self.stall.eq(Mux(self.advance, waits(self.next_id) | (self.next_id.lane_wait != 0),
+                              ex_waits | (held < self.next_ex.lane_wait))),
+        ]
         return m

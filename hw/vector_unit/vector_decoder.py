@@ -168,6 +168,7 @@ class VectorControl(data.Struct):
     reads_vs1: 1
     reads_vs2: 1
     reads_vd: 1
+    lane_wait: 3
     rng_step: 1
     rng_seed: 1
     x_source: XSource
@@ -258,7 +259,7 @@ class VectorDecoder(wiring.Component):
             ctl.result.eq(lane.result), ctl.writes_v.eq(writes_v),
             ctl.latency.eq(latency if writes_v else 1),
             ctl.reads_vs1.eq("rs1" in vregs), ctl.reads_vs2.eq("rs2" in vregs),
-            ctl.reads_vd.eq("rd" in vregs),
+            ctl.reads_vd.eq("rd" in vregs), ctl.lane_wait.eq(TIMING.lane_wait(ins.lane_answer)),
             ctl.rng_step.eq(Const(int(lane.step), 1) | stochastic),
             ctl.rng_seed.eq(lane.seed),
             ctl.x_source.eq(lane.x), ctl.test.eq(lane.test),

@@ -13,7 +13,7 @@ from .lane_rng import LaneRng
 from .vector_decoder import BSource, ResultSource, TestCond, VectorControl, VectorDecoder
 from .vector_memory import undoable_store
 
-__all__ = ["Bypass", "LoadControl", "VectorLane"]
+__all__ = ["Answer", "Bypass", "LoadControl", "VectorLane"]
 
 
 class Bypass(data.Struct):
@@ -41,8 +41,21 @@ class LoadControl(data.Struct):
     shift: 4      # left shift of the loaded value (vload8, vlacc, vlacc8)
 
 
+class Answer(data.Struct):
+    """What a lane tells the unit about the instruction in its EX, registered (due one
+    cycle after EX): the ``ex.test`` comparison of ``a`` and ``b`` (``flag``), ``a`` (for
+    ``vextract``), and its lane-memory element address ``a + imm`` (``addr``) with
+    ``over``: ``addr >= elements``."""
+    flag: 1
+    a: 16
+    over: 1
+    addr: signed(17)
+
+
 class VectorLane(wiring.Component):
-    """Lane datapath. Stages, counted from the issue cycle ``t`` (EX).
+    """Lane datapath. Stages, counted from the cycle ``t`` the instruction is in the
+    lane's EX (``TIMING.lane_delay`` cycles after the core's EX: the unit's control
+    reaches the lane through the register tree of relay.py).
 
     Control arrives one cycle ahead and the lane registers its own copy
     (:func:`~.lane_copy.lane_copy`: no control flip-flop is shared by all lanes):
@@ -57,11 +70,12 @@ class VectorLane(wiring.Component):
       unit's read port A, see vector_unit.py) and ``b`` (vs2) = the register-file read
       data ``rf_*`` or a bypass (``sel_*``, :class:`Bypass`) from this lane's unit
       results, ``w3``, the loaded value or ``w4``; ``c`` (vd) is ``a``;
-      the ALU ``b`` operand chosen by ``ex.b_source``; ``flag`` = the ``ex.test``
-      comparison of ``a`` and ``b``; lane address ``lane_addr = a + imm`` (``neg``: < 0,
-      ``over``: >= ``elements``), which addresses the lane memory (read every cycle: a
-      read enable would cost a hold multiplexer behind the block RAM; written with
-      ``b`` when ``lmem_write`` and not ``neg``, with no fault test in front: see P2);
+      the ALU ``b`` operand chosen by ``ex.b_source``; the ``answer`` (out,
+      :class:`Answer`, registered: due in P1) for the unit; the lane address
+      ``a + imm`` (``lane_addr``, out: its low 16 bits, for the trace; ``neg``: < 0),
+      which addresses the lane memory (read every cycle: a read enable would cost a hold
+      multiplexer behind the block RAM; written with ``b`` when ``lmem_write`` and not
+      ``neg``, with no fault test in front: see P2);
       the ALU, multiplier and generator (``rng_step``, ``rng_seed``: s0 = a, s1 = b)
       sample at the end of ``t``.
     * P1 (``t+1``): the memory data arrives and is registered with no logic in between
@@ -104,8 +118,8 @@ class VectorLane(wiring.Component):
             "lmem_write": In(1), "cancel": In(1), "dropped": In(1),
             "load_next": In(LoadControl), "vmem_element": In(16), "vmem_bytes": In(16),
             "p2_result": In(ResultSource),
-            "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT), "flag": Out(1),
-            "lane_addr": Out(signed(17)), "neg": Out(1), "over": Out(1),
+            "a": Out(ELEMENT), "b": Out(ELEMENT), "c": Out(ELEMENT),
+            "lane_addr": Out(16), "neg": Out(1), "answer": Out(Answer),
             "w3": Out(ELEMENT), "w4": Out(ELEMENT),
             "s0": Out(16), "s1": Out(16),
             "host_addr": In(range(elements)), "host_wdata": In(16), "host_we": In(1),
@@ -188,21 +202,24 @@ class VectorLane(wiring.Component):
             self.s0.eq(rng.s0), self.s1.eq(rng.s1),
         ]
         equal, less = a == b, a < b
+        answer = self.answer
         with m.Switch(ex.test):
             with m.Case(TestCond.EQ):
-                m.d.comb += self.flag.eq(equal)
+                m.d.sync += answer.flag.eq(equal)
             with m.Case(TestCond.NE):
-                m.d.comb += self.flag.eq(~equal)
+                m.d.sync += answer.flag.eq(~equal)
             with m.Case(TestCond.LT):
-                m.d.comb += self.flag.eq(less)
+                m.d.sync += answer.flag.eq(less)
             with m.Case(TestCond.GE):
-                m.d.comb += self.flag.eq(~less)
+                m.d.sync += answer.flag.eq(~less)
 
         # EX: lane-local memory ------------------------------------------------------
         addr_bits = max(1, (self.elements - 1).bit_length())
-        m.d.comb += [self.lane_addr.eq(a + ex.imm[:12].as_signed()),
-                     self.neg.eq(self.lane_addr < 0),
-                     self.over.eq(self.lane_addr >= self.elements)]
+        element = Signal(signed(17))
+        m.d.comb += [element.eq(a + ex.imm[:12].as_signed()),
+                     self.lane_addr.eq(element[:16]), self.neg.eq(element < 0)]
+        m.d.sync += [answer.a.eq(a), answer.addr.eq(element),
+                     answer.over.eq(element >= self.elements)]
         # Transparent across ports so Yosys maps the memory to block RAM (see
         # vector_memory.py).
         core_write = self.lmem.write_port()
@@ -213,7 +230,7 @@ class VectorLane(wiring.Component):
         # ``cancel``) or is squashed (``dropped``), and is then undone
         # (undoable_store).
         index, store = Signal(addr_bits), Signal()
-        m.d.comb += [index.eq(self.lane_addr.as_unsigned()[:addr_bits]),
+        m.d.comb += [index.eq(element.as_unsigned()[:addr_bits]),
                      store.eq(self.lmem_write & ~self.neg)]
         port_addr, port_data, port_write, lmem_q = undoable_store(
             m, addr=index, store=store, data=b, rdata=core_read.data,

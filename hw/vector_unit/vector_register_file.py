@@ -1,7 +1,7 @@
 """The vector register file: 32 registers of ``lanes`` x 16 bits, two read ports, one
 write port, and host access while the core is stopped."""
 from amaranth.hdl import Module, Mux, Signal
-from amaranth.lib import memory, wiring
+from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..rtl.signatures import HostMemorySignature
@@ -36,8 +36,8 @@ class VectorRegisterFile(wiring.Component):
     ``we`` writes ``wdata`` (at the end of the next cycle, which no read can tell).
     Honoured only while ``host_enable`` (in) is high (the core stopped): it then owns
     read port A, and the write port in cycles without a core write (the core's wins:
-    the last results of a stopped program land during the first 4 cycles after the
-    stop, before the SoC lets the host in).
+    the last results of a stopped program land during the first
+    ``host_router.DRAIN_CYCLES`` cycles after the stop, before the SoC lets the host in).
 
     Every lane registers its own copy of the addresses and enables
     (:func:`~.lane_copy.lane_copy`) and reads its memory asynchronously through them, so
@@ -53,9 +53,9 @@ class VectorRegisterFile(wiring.Component):
         width = 16 * lanes
         self.words_per_register = lanes // 2
         super().__init__({
-            "raddr_a": In(5), "raddr_b": In(5),
+            "raddr_a": In(data.ArrayLayout(5, lanes)), "raddr_b": In(data.ArrayLayout(5, lanes)),
             "rdata_a": Out(width), "rdata_b": Out(width),
-            "waddr_next": In(5), "we_next": In(1), "wdata": In(width),
+            "waddr_next": In(data.ArrayLayout(5, lanes)), "we_next": In(data.ArrayLayout(1, lanes)), "wdata": In(width),
             "host_enable": In(1),
             "host": Out(HostMemorySignature(REGISTERS * self.words_per_register)),
         })
@@ -78,14 +78,14 @@ class VectorRegisterFile(wiring.Component):
         host_reg, host_word = host.addr[word_bits:], host.addr[:word_bits]
         host_word_q = Signal(max(1, word_bits))
         m.d.sync += host_word_q.eq(host_word)
-        read_a = Mux(self.host_enable, host_reg, self.raddr_a)
         for i, mem in enumerate(self.mems):
             m.submodules[f"mem{i}"] = mem
 
             def copy(value, shape, name):
                 return lane_copy(m, platform, value, shape, f"lane{i}_{name}")
-            addr_a, addr_b = copy(read_a, 5, "raddr_a"), copy(self.raddr_b, 5, "raddr_b")
-            we, waddr = copy(self.we_next, 1, "we"), copy(self.waddr_next, 5, "waddr")
+            read_a = Mux(self.host_enable, host_reg, self.raddr_a[i])
+            addr_a, addr_b = copy(read_a, 5, "raddr_a"), copy(self.raddr_b[i], 5, "raddr_b")
+            we, waddr = copy(self.we_next[i], 1, "we"), copy(self.waddr_next[i], 5, "waddr")
             host_on = copy(self.host_enable, 1, "host_on")
             host_we = copy(host.we & (host_word == i // 2) if word_bits else host.we, 1,
                            "host_we")

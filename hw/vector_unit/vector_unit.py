@@ -1,7 +1,20 @@
 """The vector unit: register file, lanes, memories and scoreboard behind the core's vector
 issue port.
 
-Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage):
+Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage). The
+decoder, the scoreboard, the bypass selects, the vector-memory address check and the
+fault logic run in step with the core. The lanes, the register file and the vector
+memory run ``TIMING.lane_delay`` (``D``, 2) cycles behind: everything the unit sends
+them passes the register tree of :mod:`.relay` (a register here, one per group of four
+lanes), so the stages below happen there ``D`` cycles later (EX at ``t+D``, and so on).
+Every issued instruction is delayed alike, so the bypasses and the scoreboard see the
+same distances. Where the core needs an answer from the lanes (``x_result`` of ``vt*``
+and ``vextract``, the lane-address fault of ``vloadl``/``vstorel``), the instruction
+waits ``TIMING.lane_wait`` cycles in EX with its operands ready (the
+:class:`Scoreboard` stalls it): the lanes compute the answer for it ``D`` cycles after
+it became ready and register it (:class:`~.vector_lane.Answer`); the unit registers a
+value as the instruction issues (``D + 1``), and combines the lanes' address flags one
+register later (``D + 2``), so either is due in P1 as before.
 
 * ID (``t-1``, look-ahead ``id_*``): :class:`VectorDecoder` decodes the instruction,
   the register file reads ``vs1`` (or ``vd``, for the instructions that read it) and
@@ -9,9 +22,10 @@ Pipeline (``t`` = the issue cycle, the instruction in the scalar core's EX stage
   whether it must stall, and the bypass selects are found; all are registered.
   While an instruction stalls in EX the same happens again for it, every cycle.
 * EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
-  addresses and accesses (stores write here, before their fault is known), ``x_result``
-  (``vt*``, ``vextract``; registered, due in P1), generator step/seed; the ALU and
-  multiplier take their inputs.
+  addresses and accesses (stores write here, before their fault is known), the lanes'
+  answer (registered), generator step/seed; the ALU and multiplier take their inputs.
+  In the core's EX, ``x_result`` (``vt*``, ``vextract``; due in P1) is registered from
+  the lanes' answer.
 * P1 (``t+1``): memory read data, registered with no logic in between (block-RAM
   outputs are slow on ECP5); the fault and its address go to the core.
 * P2 (``t+2``): ALU results (latency 2: bypassed to EX); the load stage
@@ -30,20 +44,22 @@ can leave ID and then wait in EX with ``valid`` low (for a scalar operand from a
 ``mul`` or count) or be squashed there (``squash``). Only issued instructions
 (``valid & ~squash & ~stall``) touch the :class:`Scoreboard` or P1-P4, so the
 scoreboard is exactly the table's :class:`~spikevec.hw.isa.table.CycleModel`. The
-memories' write enables and the generators' step and seed leave out the late
-``squash`` (it comes from the core's MEM): a squashed store or generator change
-happens and is undone a cycle later (a store also when it faults; an instruction that
-changes the generators never faults: :func:`_check_generators_never_fault`).
+lane memories' write enables and the generators' step and seed leave out the late
+``squash`` (it comes from the core's MEM): a squashed lane store or generator change
+happens and is undone a cycle later (a lane store also when it faults; an instruction
+that changes the generators never faults: :func:`~.table_checks.check_table`). The
+vector memory, written ``D`` cycles after issue, needs no undo: its write enable
+leaves out squashed and faulting stores.
 
 ``stall`` is a register (the :class:`Scoreboard`'s, computed in the cycle before from the
 instruction that is about to be in EX), so it reaches the core's control with no logic in
 front. ``fault`` and ``fault_addr`` are due in P1 (the core's MEM, when it traps): the
-unit registers the issued instruction's scalar address, its vector-memory fault and the
-lane addresses with their out-of-range flags, so ``fault`` is an OR of registered flags
-and ``fault_addr`` the lowest faulting lane's address, picked by a balanced tree. A
-faulting instruction changes nothing: no register write leaves P1 with ``fault``, and a
-store, which wrote in EX, is undone in P2 from the old data its own access read (the
-memories' core ports read before they write); see :func:`undoable_store`.
+unit registers the issued instruction's scalar address and vector-memory fault, and the
+lanes' address flag and the lowest faulting lane's address (from their answer), so
+``fault`` is an OR of two registers. A faulting instruction changes nothing: no
+register write leaves P1 with ``fault``, and a lane store, which wrote in the lane's
+EX, is undone in P2 from the old data its own access read (the memories' core ports
+read before they write); see :func:`~.vector_memory.undoable_store`.
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
@@ -58,14 +74,15 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
-from ..isa.operands import ROUND
+from ..isa import TIMING
 from ..rtl.shared_module import shared_modules
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
+from .relay import FanOut, delayed
 from .scoreboard import Scoreboard
-from .vector_decoder import (LANE_MAP, MemKind, ResultSource, VectorControl, VectorDecoder,
-                             XSource, vector_instructions, vector_reads)
+from .table_checks import check_table
+from .vector_decoder import MemKind, ResultSource, VectorControl, VectorDecoder, XSource
 from .vector_lane import Bypass, LoadControl, VectorLane
-from .vector_memory import VectorMemory, undoable_store
+from .vector_memory import VectorMemory
 from .vector_register_file import REGISTERS, VectorRegisterFile
 
 __all__ = ["VectorUnit", "LOCAL_DECODE_LANES"]
@@ -76,32 +93,6 @@ __all__ = ["VectorUnit", "LOCAL_DECODE_LANES"]
 #: the lane's own decoder in front of its lane-memory address costs more (70.4 ->
 #: 63.6 MHz on the ULX3S-85F), so the unit decodes once there.
 LOCAL_DECODE_LANES = 32
-
-
-def _check_two_reads() -> None:
-    """The register file has two read ports, A (vs1, or vd) and B (vs2): no instruction
-    of the ISA table may read both vs1 and vd."""
-    for ins in vector_instructions():
-        if {"rs1", "rd"} <= vector_reads(ins):
-            raise AssertionError(f"The vector instruction {ins.name!r} reads vs1 and vd, "
-                                 "but the register file reads vd through vs1's port A; "
-                                 "give VectorRegisterFile a third read port for it.")
-
-
-def _check_generators_never_fault() -> None:
-    """No instruction of the ISA table both changes the generators (steps them, seeds
-    them, or may round stochastically) and accesses memory: such an instruction never
-    faults, so the lanes undo a generator change only when the core squashes it (see
-    VectorLane)."""
-    for ins in vector_instructions():
-        lane = LANE_MAP[ins.name]
-        changes = lane.step or lane.seed or any(mod.name == ROUND.name
-                                                for mod in ins.modifiers)
-        if changes and lane.mem != MemKind.NONE:
-            raise AssertionError(
-                f"The vector instruction {ins.name!r} changes the generators and accesses "
-                "memory, so it may fault after changing them, but VectorLane undoes a "
-                "generator change only on a squash; add the fault to its rng undo.")
 
 
 def _log2(n: int) -> int:
@@ -139,8 +130,7 @@ class VectorUnit(wiring.Component):
         self.lanes = [VectorLane(config, self.local_decode) for _ in range(lanes)]
 
     def elaborate(self, platform):
-        _check_two_reads()
-        _check_generators_never_fault()
+        check_table()
         m = Module()
         cfg, iss = self.config, self.issue
         n = cfg.lanes
@@ -154,6 +144,11 @@ class VectorUnit(wiring.Component):
         for i, lane in enumerate(self.lanes):
             m.submodules[f"lane{i}"] = lane if shared is None else shared.instance(
                 lane, "spikevec_vector_lane", (cfg.fingerprint(), self.local_decode))
+
+        # The lanes, the register file and the vector memory run LANE_DELAY cycles behind
+        # the core: all the unit sends them passes the register tree (relay.py).
+        fan = FanOut(n)
+        late = TIMING.lane_delay
 
         # ID: decode, register reads, scoreboard and bypass selects ------------------------
         m.d.comb += [dec.valid.eq(iss.id_valid), dec.word.eq(iss.id_word)]
@@ -177,18 +172,17 @@ class VectorUnit(wiring.Component):
             m.d.comb += [following_word.eq(Mux(iss.id_advance, iss.id_word, ex_word)),
                          following_valid.eq(Mux(iss.id_advance, iss.id_valid, ex_valid))]
         # Port A reads vd for the instructions that read it (vsel, vlacc, vlacc8), else
-        # vs1: none reads both (checked by _check_two_reads), so two ports suffice.
+        # vs1: none reads both (checked by table_checks), so two ports suffice.
         read_a = Signal(5)
         m.d.comb += read_a.eq(Mux(following.reads_vd, following.vd, following.vs1))
         for src, ctl in ((sb.next_id, dec.ctl), (sb.next_ex, ex)):
             m.d.comb += [src.vs1.eq(ctl.vs1), src.vs2.eq(ctl.vs2), src.vd.eq(ctl.vd),
                          src.reads_vs1.eq(ctl.reads_vs1), src.reads_vs2.eq(ctl.reads_vs2),
-                         src.reads_vd.eq(ctl.reads_vd)]
-        m.d.comb += [
-            sb.advance.eq(iss.id_advance),
-            rf.raddr_a.eq(read_a), rf.raddr_b.eq(following.vs2),
-            rf.host_enable.eq(~self.running),
-        ]
+                         src.reads_vd.eq(ctl.reads_vd), src.lane_wait.eq(ctl.lane_wait)]
+        m.d.comb += [sb.advance.eq(iss.id_advance), rf.host_enable.eq(~self.running)]
+        for i, (ra, rb) in enumerate(zip(fan.add(read_a, 5, "raddr_a"),
+                                         fan.add(following.vs2, 5, "raddr_b"))):
+            m.d.comb += [rf.raddr_a[i].eq(ra), rf.raddr_b[i].eq(rb)]
         # Result pipeline: what each of P1 to P4 will write.
         p1_w, p2_w, p3_w, p4_w = Signal(), Signal(), Signal(), Signal()
         p1_vd, p2_vd, p3_vd, p4_vd = Signal(5), Signal(5), Signal(5), Signal(5)
@@ -237,26 +231,31 @@ class VectorUnit(wiring.Component):
         # ``squash``, for the memories' write enables and the generators.
         steps, tries = Signal(), Signal()
         m.d.comb += [tries.eq(iss.valid & ~stall), steps.eq(tries & ~iss.squash)]
-        # The fault and its address are due one cycle later (P1, the core's MEM): from the
-        # registered lane flags and addresses, the lowest faulting lane found by a
-        # balanced tree. Register writes leave P1 only without it; stores, which wrote in
-        # EX, are undone after it (below and in VectorLane).
-        overs_q, vfault_q, lane_q, vaddr_q = Signal(n), Signal(), Signal(), Signal(32)
+        # The fault and its address are due one cycle later (P1, the core's MEM). A
+        # vector-memory fault is known in EX from the scalar address. A lane-memory
+        # address check comes from the lanes' answer: their registered flags and
+        # addresses are registered again here (``overs_q``, ``addrs_q``), and, as the
+        # instruction issues (it has waited ``address_wait`` for that), combined into
+        # ``lane_fault_q`` and the lowest faulting lane's address (a balanced tree), so the
+        # core's trap logic sees registers only. Register writes leave P1 only without a
+        # fault; lane stores, which wrote in EX, are undone after it (in VectorLane).
+        overs_q, vfault_q, vaddr_q = Signal(n), Signal(), Signal(32)
+        lane_fault_q, lowest_q = Signal(), Signal(signed(17))
         addrs_q = [Signal(signed(17), name=f"lane_addr{i}_q") for i in range(n)]
-        m.d.sync += [overs_q.eq(Cat(lane.over for lane in self.lanes)),
-                     vfault_q.eq(steps & vfault), lane_q.eq(steps & lane_mem),
-                     vaddr_q.eq(vaddr)]
-        m.d.sync += [q.eq(lane.lane_addr) for q, lane in zip(addrs_q, self.lanes)]
         _, lowest = _lowest_set(list(overs_q), addrs_q)
+        m.d.sync += [overs_q.eq(Cat(lane.answer.over for lane in self.lanes)),
+                     vfault_q.eq(steps & vfault), vaddr_q.eq(vaddr),
+                     lane_fault_q.eq(steps & lane_mem & overs_q.any()), lowest_q.eq(lowest)]
+        m.d.sync += [q.eq(lane.answer.addr) for q, lane in zip(addrs_q, self.lanes)]
         fault = Signal()
-        m.d.comb += [fault.eq(vfault_q | (lane_q & overs_q.any())), iss.fault.eq(fault),
-                     iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest.as_unsigned()))]
+        m.d.comb += [fault.eq(vfault_q | lane_fault_q), iss.fault.eq(fault),
+                     iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest_q.as_unsigned()))]
 
         # EX: x results, registered (the core takes them in MEM) -------------------------
-        extract = Cat(lane.a for lane in self.lanes).word_select(ex.imm[:_log2(n)], 16)
+        extract = Cat(lane.answer.a for lane in self.lanes).word_select(ex.imm[:_log2(n)], 16)
         with m.Switch(ex.x_source):
             with m.Case(XSource.TEST):
-                m.d.sync += iss.x_result.eq(Cat(lane.flag for lane in self.lanes))
+                m.d.sync += iss.x_result.eq(Cat(lane.answer.flag for lane in self.lanes))
             with m.Case(XSource.EXTRACT):
                 m.d.sync += iss.x_result.eq(extract.as_signed())
             with m.Default():
@@ -265,18 +264,18 @@ class VectorUnit(wiring.Component):
         # Scoreboard and memories ---------------------------------------------------------
         m.d.comb += [sb.issue.eq(steps), sb.writes.eq(ex.writes_v), sb.vd.eq(ex.vd),
                      sb.latency.eq(ex.latency)]
-        # The vector memory is accessed in EX. Its fault is known one cycle later, so a
-        # vstore writes even if it faults: the port reads the old row as it writes
-        # (registered raw in P1, ``row_q``), and in the first halted cycle after the
-        # fault (``restore``, the stopped core issues nothing) the old row is written
-        # back. No fault test sits in front of the block RAMs.
+        # The vector memory is accessed in the lanes' EX, ``late`` cycles after the core's,
+        # when the instruction's squash (in the core's EX) and fault (P1) are known: a
+        # vstore's write enable is registers only, and nothing is undone. Its read data
+        # is registered raw (``row_q``: block-RAM outputs are slow on ECP5).
         row, vstore = Signal.like(vmem.row, name="row"), Signal()
-        m.d.comb += [row.eq(vaddr[row_lo:]), vstore.eq(tries & vector_mem & ex.store)]
-        port_row, port_data, port_write, row_q = undoable_store(
-            m, addr=row, store=vstore, data=Cat(lane.b for lane in self.lanes),
-            rdata=vmem.rdata, cancel=fault, dropped=iss.squash)
-        m.d.comb += [vmem.row.eq(port_row), vmem.write.eq(port_write),
-                     vmem.wdata.eq(port_data)]
+        m.d.comb += [row.eq(vaddr[row_lo:]), vstore.eq(steps & vector_mem & ex.store)]
+        row_q = Signal.like(vmem.rdata, name="row_q")
+        m.d.sync += row_q.eq(vmem.rdata)
+        m.d.comb += [vmem.row.eq(delayed(m, row, late, "vrow")),
+                     vmem.write.eq(delayed(m, vstore, late, "vstore") &
+                                   ~delayed(m, fault, late - 1, "vstore_fault")),
+                     vmem.wdata.eq(Cat(lane.b for lane in self.lanes))]
         wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
@@ -288,24 +287,37 @@ class VectorUnit(wiring.Component):
         m.d.sync += [load1.lane.eq(lane_mem), load1.byte.eq(ex.byte),
                      load1.shift.eq(ex.shift), load1.half.eq(vaddr[_log2(n)])]
         scalar = Mux(ex.scalar_rs2, iss.rs2_value, iss.rs1_value)[:16]
+        if self.local_decode:
+            words, valids = fan.add(following_word, 32, "word"), fan.add(following_valid, 1, "valid")
+        else:
+            exs = fan.add(following, VectorControl, "ex")
+        sel_as, sel_bs = fan.add(sels[0], Bypass, "sel_a"), fan.add(sels[1], Bypass, "sel_b")
+        scalars, masks = fan.add(scalar, 16, "scalar"), fan.add(iss.rs1_value, 32, "mask")
+        rng_steps = fan.add(tries & ex.rng_step, 1, "rng_step")
+        rng_seeds = fan.add(tries & ex.rng_seed, 1, "rng_seed")
+        lmem_writes = fan.add(tries & lane_mem & ex.store, 1, "lmem_write")
+        droppeds = fan.add(iss.squash, 1, "dropped")
+        cancels = fan.add(fault, 1, "cancel")
+        loads = fan.add(load1, LoadControl, "load")
+        p2_results = fan.add(p2_res, ResultSource, "p2_result")
         for i, lane in enumerate(self.lanes):
             if self.local_decode:
-                m.d.comb += [lane.word_next.eq(following_word),
-                             lane.valid_next.eq(following_valid)]
+                m.d.comb += [lane.word_next.eq(words[i]),
+                             lane.valid_next.eq(valids[i])]
             else:
-                m.d.comb += lane.ex_next.eq(following)
+                m.d.comb += lane.ex_next.eq(exs[i])
             m.d.comb += [
-                lane.sel_a_next.eq(sels[0]),
-                lane.sel_b_next.eq(sels[1]),
+                lane.sel_a_next.eq(sel_as[i]),
+                lane.sel_b_next.eq(sel_bs[i]),
                 lane.rf_a.eq(rf.rdata_a[16 * i:16 * (i + 1)]),
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
-                lane.scalar.eq(scalar), lane.mask.eq(iss.rs1_value[i]),
-                lane.rng_step.eq(tries & ex.rng_step), lane.rng_seed.eq(tries & ex.rng_seed),
-                lane.lmem_write.eq(tries & lane_mem & ex.store), lane.cancel.eq(fault),
-                lane.dropped.eq(iss.squash),
-                lane.load_next.eq(load1), lane.vmem_element.eq(row[16 * i:16 * (i + 1)]),
+                lane.scalar.eq(scalars[i]), lane.mask.eq(masks[i][i]),
+                lane.rng_step.eq(rng_steps[i]), lane.rng_seed.eq(rng_seeds[i]),
+                lane.lmem_write.eq(lmem_writes[i]), lane.cancel.eq(cancels[i]),
+                lane.dropped.eq(droppeds[i]),
+                lane.load_next.eq(loads[i]), lane.vmem_element.eq(row[16 * i:16 * (i + 1)]),
                 lane.vmem_bytes.eq(Cat(row[8 * i:8 * (i + 1)], row[8 * (n + i):8 * (n + i + 1)])),
-                lane.p2_result.eq(p2_res),
+                lane.p2_result.eq(p2_results[i]),
             ]
         self._lane_memory_host(m)
 
@@ -315,8 +327,11 @@ class VectorUnit(wiring.Component):
                      p3_w.eq(p2_w), p3_vd.eq(p2_vd),
                      p4_w.eq(p3_w), p4_vd.eq(p3_vd)]
         w4 = Cat(lane.w4 for lane in self.lanes)
-        m.d.comb += [rf.waddr_next.eq(p3_vd), rf.we_next.eq(p3_w), rf.wdata.eq(w4)]
+        for i, (wa, we) in enumerate(zip(fan.add(p3_vd, 5, "waddr"), fan.add(p3_w, 1, "we"))):
+            m.d.comb += [rf.waddr_next[i].eq(wa), rf.we_next[i].eq(we)]
+        m.d.comb += rf.wdata.eq(w4)
         self._retire(m, steps & ~vfault, fault, ex, vaddr, p4_w, p4_vd, w4)
+        fan.build(m, shared)
         return m
 
     def _lane_memory_host(self, m):
@@ -339,10 +354,12 @@ class VectorUnit(wiring.Component):
                                   else words[0])
 
     def _retire(self, m, go, fault, ex, vaddr, p4_w, p4_vd, w4):
-        """The retire port, reported in P4 so every vector write comes out in program
-        order (simulation only: nothing in synthesis reads it). ``go``: the instruction in
-        EX issues and has no vector-memory fault; ``fault``: the one in P1 faults."""
+        """The retire port, reported in P4 of the lanes (``lane_delay`` cycles after the
+        core's P4) so every vector write comes out in program order with its value
+        (simulation only: nothing in synthesis reads it). ``go``: the instruction in EX
+        issues and has no vector-memory fault; ``fault``: the one in P1 faults."""
         n, ret, iss = self.config.lanes, self.retire, self.issue
+        late = TIMING.lane_delay
         kinds = ("vmem", "lmem", "rng")
         fields = {"pc": 32, "addr": 32, "tr_a": 16 * n, "tr_b": 16 * n, "enables": n}
         stages = []
@@ -350,16 +367,21 @@ class VectorUnit(wiring.Component):
             stage = {k: Signal(name=f"p{s + 1}_{k}") for k in kinds}
             stage.update({k: Signal(w, name=f"p{s + 1}_{k}") for k, w in fields.items()})
             stages.append(stage)
+        # What the core knows at issue, delayed to the lanes' EX, where their values are.
         lane_mem_store = (ex.mem == MemKind.LANE) & ex.store
-        first = {
-            "vmem": go & (ex.mem == MemKind.VECTOR) & ex.store,
-            "lmem": go & lane_mem_store, "rng": go & ex.rng_seed,
-            "pc": iss.pc, "addr": vaddr,
-            "tr_a": Mux(lane_mem_store, Cat(lane.lane_addr[:16] for lane in self.lanes),
+        core = {"vmem": go & (ex.mem == MemKind.VECTOR) & ex.store,
+                "lmem": go & lane_mem_store, "rng": go & ex.rng_seed,
+                "pc": iss.pc, "addr": vaddr, "lane_store": lane_mem_store}
+        core = {key: delayed(m, value, late, f"retire_{key}") for key, value in core.items()}
+        fault = delayed(m, fault, late, "retire_fault")
+        p4_w, p4_vd = delayed(m, p4_w, late, "retire_p4_w"), delayed(m, p4_vd, late, "retire_p4_vd")
+        first = {key: core[key] for key in kinds + ("pc", "addr")}
+        first.update({
+            "tr_a": Mux(core["lane_store"], Cat(lane.lane_addr for lane in self.lanes),
                         Cat(lane.a for lane in self.lanes)),
             "tr_b": Cat(lane.b for lane in self.lanes),
             "enables": Cat(~lane.neg for lane in self.lanes),
-        }
+        })
         for key, value in first.items():
             m.d.sync += stages[0][key].eq(value)
             m.d.sync += [stages[s + 1][key].eq(stages[s][key]) for s in range(3)]

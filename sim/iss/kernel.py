@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .ops import (A_ADDR, C_DEST, C_IMM, C_LATENCY, C_OP, C_RD, C_ROUND, C_RS1, C_RS2,
+from .ops import (A_ADDR, C_DEST, C_IMM, C_LATENCY, C_OP, C_WAIT, C_RD, C_ROUND, C_RS1, C_RS2,
                   C_SAT, C_SHIFT, C_SRC0, C_SRC1, C_SRC2, C_TIMING, C_VECTOR, C_WRITES,
                   EXIT_CHUNK, EXIT_EBREAK, EXIT_ECALL, EXIT_ILLEGAL, EXIT_PC_FAULT,
                   EXIT_TRACE_FULL, FINGERPRINT, MASK32, MISPREDICT_PENALTY, N_AUX, OP_JALR,
@@ -132,6 +132,7 @@ def run_kernel(code, x, v, rng, dmem, vmem16, vmem8, lmem, st, limit, trace, tra
             src = code[k, column]
             if src >= 0 and st[S_READY + src] > issue:
                 issue = st[S_READY + src]
+        issue += code[k, C_WAIT]             # an answer from the lanes (CycleModel)
         nxt = issue + 1                      # the front-end cycle of the next instruction
         next_pc = pc + 4
         r = 0

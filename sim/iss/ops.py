@@ -59,7 +59,8 @@ C_DEST = 12       # register written (x0 excluded), or NO_REG
 C_WRITES = 13     # write class W_* (for the trace)
 C_TIMING = 14     # timing class TM_*
 C_LATENCY = 15    # cycles until C_DEST is ready for a reader (the table's cycle model)
-N_COLS = 16
+C_WAIT = 16       # cycles it waits after its operands are ready (CycleModel.lane_wait)
+N_COLS = 17
 SOURCE_COLUMNS = (C_SRC0, C_SRC1, C_SRC2)
 
 # Register ids of the scoreboard: x<n> is n, v<n> is REG_V + n.

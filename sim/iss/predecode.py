@@ -58,6 +58,7 @@ def decode_word(word: int, config):
         row[column] = reg
     row[O.C_DEST] = dest
     row[O.C_LATENCY] = TIMING.latency_of(ins.timing)
+    row[O.C_WAIT] = TIMING.lane_wait(ins.lane_answer)
     row[O.C_WRITES] = O.WRITES_CODE[ins.writes]
     row[O.C_TIMING] = O.TIMING_CODE[ins.timing]
     return row, None
