@@ -93,6 +93,11 @@ class CycleModel:
                       (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VMUL, 3),
                       (T.VTOX, 1), (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
 
+    @property
+    def max_lane_wait(self) -> int:
+        """The longest wait for the lanes' answer."""
+        return max(self.value_wait, self.address_wait)
+
     def lane_wait(self, answer: str) -> int:
         """Extra issue wait of an instruction whose ``lane_answer`` is ``answer``."""
         return {"": 0, "value": self.value_wait, "address": self.address_wait}[answer]

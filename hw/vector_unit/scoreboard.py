@@ -10,7 +10,7 @@ __all__ = ["Sources", "Scoreboard", "MAX_WAIT"]
 #: The longest wait a reader can see: the largest vector result latency minus one.
 MAX_WAIT = max(latency for _, latency in TIMING.latency) - 1
 #: The longest wait for the lanes' answer.
-MAX_LANE_WAIT = max(TIMING.value_wait, TIMING.address_wait)
+MAX_LANE_WAIT = TIMING.max_lane_wait
 
 
 class Sources(data.Struct):
@@ -21,7 +21,7 @@ class Sources(data.Struct):
     reads_vs1: 1
     reads_vs2: 1
     reads_vd: 1
-    lane_wait: 3
+    lane_wait: range(TIMING.max_lane_wait + 1)
 
 
 class Scoreboard(wiring.Component):
@@ -91,11 +91,11 @@ class Scoreboard(wiring.Component):
         operands = Signal()
         held = Mux(self.ready_cycles == MAX_LANE_WAIT, MAX_LANE_WAIT,
                    self.ready_cycles + ~operands)
-        ex_waits = waits(self.next_ex)
+        id_waits, ex_waits = waits(self.next_id), waits(self.next_ex)
         m.d.sync += [
-            operands.eq(Mux(self.advance, waits(self.next_id), ex_waits)),
+            operands.eq(Mux(self.advance, id_waits, ex_waits)),
             self.ready_cycles.eq(Mux(self.advance, 0, held)),
-            self.stall.eq(Mux(self.advance, waits(self.next_id) | (self.next_id.lane_wait != 0),
+            self.stall.eq(Mux(self.advance, id_waits | (self.next_id.lane_wait != 0),
                               ex_waits | (held < self.next_ex.lane_wait))),
         ]
         return m

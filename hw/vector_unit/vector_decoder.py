@@ -168,7 +168,7 @@ class VectorControl(data.Struct):
     reads_vs1: 1
     reads_vs2: 1
     reads_vd: 1
-    lane_wait: 3
+    lane_wait: range(TIMING.max_lane_wait + 1)
     rng_step: 1
     rng_seed: 1
     x_source: XSource
