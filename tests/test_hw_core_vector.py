@@ -338,6 +338,37 @@ def test_load_shadowed_by_a_younger_write_costs_no_wait():
     _run(TINY8, [{"text": text, "x": [0] * 23 + [-1]}], "shadowed load")
 
 
+def late_value_program():
+    """``vt*``/``vextract`` results (written late, through the register file's second
+    port) read at distances 0-4 by every kind of scalar reader, shadowed by a younger
+    write at each distance (also in the very cycle of the late write), written twice in
+    a row, and followed at once by the stop (the late write must still land)."""
+    readers = ["add s2, t0, s2", "sw t0, 0(s0)", "vfill v5, t0", "bne t0, s3, {skip}",
+               "mul s4, t0, t0", "vandadd v6, v6, t0, 2"]
+    lines = ["li s0, 64", "li s3, -1"]
+    for k, reader in enumerate(readers):
+        for gap in range(5):
+            skip = f"skip{k}_{gap}"
+            lines += ["vtlt t0, v1, v2"] + ["addi s1, s1, 1"] * gap
+            lines.append(reader.format(skip=skip))
+            if "skip" in reader:
+                lines += ["addi s5, s5, 1", f"{skip}:"]
+    for gap in range(5):
+        for where in range(gap + 1):
+            fill = ["addi s1, s1, 1"] * gap
+            fill.insert(where, "addi t0, zero, 7")
+            lines += ["vextract t0, v2, 3"] + fill + ["add s6, t0, s6"]
+    lines += ["vteq t1, v1, v1", "vtne t1, v1, v2", "add s7, t1, t1",
+              "vextract t2, v1, 1", "vextract t3, v2, 2", "ecall"]
+    return "\n".join(lines)
+
+
+def test_late_lane_values_cycle_exact():
+    cfg = TINY8
+    _run(cfg, [{"text": late_value_program(), "v": edge_registers(cfg.lanes, seed)}
+               for seed in (11, 12)], "late values")
+
+
 # Constrained-random programs ----------------------------------------------------------------
 SCRATCH_X = ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "a4", "a5", "a6", "a7"]
 RR_VECTOR = ["vadd", "vsub", "vsll", "vand", "vor", "vxor", "vmin", "vmax", "vsrl", "vsra",
@@ -473,7 +504,7 @@ def test_halt_stops_at_an_instruction_boundary_and_start_pc_resumes():
     async def testbench(ctx):
         for halt_after in (37, 52):
             for i in range(32):
-                ctx.set(core.scalar.regfile.mem.data[i], 0)
+                core.scalar.regfile.sim_set(ctx, i, 0)
             ctx.set(core.start, 1)
             await ctx.tick()
             ctx.set(core.start, 0)
@@ -491,14 +522,14 @@ def test_halt_stops_at_an_instruction_boundary_and_start_pc_resumes():
             seen.append({k: ctx.get(getattr(st, k)) for k in
                          ("running", "halted", "cycles", "instret", "trap_pc", "trap_addr")}
                         | {"cause": ctx.get(st.cause).name,
-                           "a0": ctx.get(core.scalar.regfile.mem.data[10])})
+                           "a0": core.scalar.regfile.sim_get(ctx, 10)})
         # Host write of x10 while stopped, then resume at the stop pc.
         ctx.set(core.xreg_host.addr, 10)
         ctx.set(core.xreg_host.wdata, 1000)
         ctx.set(core.xreg_host.we, 1)
         await ctx.tick()
         ctx.set(core.xreg_host.we, 0)
-        seen.append(ctx.get(core.scalar.regfile.mem.data[10]))
+        seen.append(core.scalar.regfile.sim_get(ctx, 10))
         ctx.set(core.start_pc, seen[-2]["trap_pc"])
         ctx.set(core.start, 1)
         await ctx.tick()

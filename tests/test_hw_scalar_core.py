@@ -58,7 +58,7 @@ def run_many(programs, config=CONFIG, host=None):
             for i in range(DATA_WORDS):
                 ctx.set(core.dmem.data[i], int.from_bytes(padded[4 * i:4 * i + 4], "little"))
             for i in range(32):
-                ctx.set(core.regfile.mem.data[i], 0)
+                core.regfile.sim_set(ctx, i, 0)
             ctx.set(top.start, 1)
             await ctx.tick()
             ctx.set(top.start, 0)
@@ -71,7 +71,7 @@ def run_many(programs, config=CONFIG, host=None):
             await ctx.tick().repeat(2)       # let MEM and WB drain
             status = top.status
             results.append({
-                "x": [ctx.get(core.regfile.mem.data[i]) for i in range(32)],
+                "x": [core.regfile.sim_get(ctx, i) for i in range(32)],
                 "dmem": [ctx.get(core.dmem.data[i]) for i in range(DATA_WORDS)],
                 "cycles": ctx.get(status.cycles), "instret": ctx.get(status.instret),
                 "cause": ctx.get(status.cause).name, "trap_pc": ctx.get(status.trap_pc),

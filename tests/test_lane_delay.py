@@ -79,26 +79,48 @@ def cycles(*instrs):
     return res.cycles
 
 
-def test_instructions_that_ask_the_lanes_wait_for_their_answer():
+def test_address_checks_wait_and_lane_values_come_late():
+    """vloadl/vstorel wait for the lanes' address check at issue; vt*/vextract issue at
+    once and their scalar result is ready latency(VTOX) = lane_delay + 2 cycles later."""
     plain = cycles(("vadd", dict(vd=1, vs1=2, vs2=3)))
     value, address = TIMING.lane_wait("value"), TIMING.lane_wait("address")
-    assert (value, address) == (TIMING.lane_delay + 1, TIMING.lane_delay + 2)
-    assert cycles(("vteq", dict(rd=5, vs1=2, vs2=3))) == plain + value
-    assert cycles(("vextract", dict(rd=5, vs1=2, lane=1))) == plain + value
+    assert (value, address) == (0, TIMING.lane_delay + 2)
+    assert TIMING.latency_of("vtox") == TIMING.lane_delay + 2
+    assert cycles(("vteq", dict(rd=5, vs1=2, vs2=3))) == plain
+    assert cycles(("vextract", dict(rd=5, vs1=2, lane=1))) == plain
     assert cycles(("vloadl", dict(vd=1, vs1=2, imm=0))) == plain + address
     assert cycles(("vstorel", dict(vs2=1, vs1=2, imm=0))) == plain + address
 
 
-def test_the_wait_starts_when_the_operands_are_ready():
-    """vadd (latency 2) then a vteq reading it: the vteq is ready one cycle late and
-    then waits lane_wait; a second vteq right behind it waits lane_wait again."""
+@pytest.mark.parametrize("between", range(5))
+def test_a_reader_of_a_lane_value_waits_for_it(between):
+    """A reader ``between`` independent instructions behind a vteq waits
+    max(0, latency - 1 - between) cycles; a younger write of the same register in between
+    shadows the vteq (the reader takes and waits for that one only)."""
+    test = ("vteq", dict(rd=5, vs1=2, vs2=3))
+    filler = [("addi", dict(rd=7, rs1=0, imm=k)) for k in range(between)]
+    use = ("add", dict(rd=6, rs1=5, rs2=0))
+    base = cycles(test, *filler, ("add", dict(rd=6, rs1=0, rs2=0)))
+    wait = max(0, TIMING.latency_of("vtox") - 1 - between)
+    assert cycles(test, *filler, use) == base + wait
+    if between:
+        shadow = [("addi", dict(rd=5, rs1=0, imm=1))] + filler[1:]
+        assert cycles(test, *shadow, use) == base
+
+
+def test_the_address_wait_starts_when_the_operands_are_ready():
+    """vadd (latency 2) then a vloadl reading it: the vloadl is ready one cycle late and
+    then waits lane_wait; a second vloadl right behind it waits lane_wait again; vt*
+    reading it waits for the operand only."""
     vadd = ("vadd", dict(vd=1, vs1=2, vs2=3))
+    load = ("vloadl", dict(vd=4, vs1=1, imm=0))
     test = ("vtlt", dict(rd=5, vs1=1, vs2=3))
     late = TIMING.latency_of("valu") - 1
     base = cycles(vadd, ("vadd", dict(vd=4, vs1=2, vs2=3)))
-    wait = TIMING.lane_wait("value")
-    assert cycles(vadd, test) == base + late + wait
-    assert cycles(vadd, test, test) == base + 1 + late + 2 * wait
+    wait = TIMING.lane_wait("address")
+    assert cycles(vadd, load) == base + late + wait
+    assert cycles(vadd, load, load) == base + 1 + late + 2 * wait
+    assert cycles(vadd, test, test) == base + 1 + late
 
 
 def test_only_lane_answers_wait():

@@ -73,7 +73,7 @@ class Lockstep:
                 for i in range(len(dmem)):
                     ctx.set(scalar.dmem.data[i], int(dmem[i]))
                 for i in range(32):
-                    ctx.set(scalar.regfile.mem.data[i], int(init["x"][i]) if i else 0)
+                    scalar.regfile.sim_set(ctx, i, int(init["x"][i]) if i else 0)
                     vector.regfile.sim_set(ctx, i, _pack(init["v"][i]))
                 vrows = init["vmem"].view(np.int16).reshape(-1, L)
                 for r in range(len(vrows)):
@@ -102,7 +102,7 @@ class Lockstep:
                     "cause": ctx.get(st.cause).name, "trap_pc": ctx.get(st.trap_pc),
                     "trap_addr": ctx.get(st.trap_addr), "cycles": ctx.get(st.cycles),
                     "instret": ctx.get(st.instret),
-                    "x": [ctx.get(scalar.regfile.mem.data[i]) if i else 0 for i in range(32)],
+                    "x": [scalar.regfile.sim_get(ctx, i) if i else 0 for i in range(32)],
                     "v": [_unpack(vector.regfile.sim_get(ctx, i), L) for i in range(32)],
                     "vmem": [_unpack(ctx.get(vector.vmem.mem.data[r]), L)
                              for r in range(len(vrows))],

@@ -57,7 +57,7 @@ class Instr:
     writes: str = ""       # "x", "v", "xmem", "vmem", "lmem", "rng" or "" (trace docs)
     reads_rd: bool = False  # the destination register is also a source (vsel, vlacc)
     uses_rng: bool = False  # needs the per-lane generators (besides the .rs modifier)
-    lane_answer: str = ""  # "value" or "address": waits for the lanes (CycleModel.lane_wait)
+    lane_answer: str = ""  # "value" (late x result) or "address" (waits): CycleModel
 
     # ------------------------------------------------------------------------------
     def __post_init__(self):

@@ -207,11 +207,13 @@ def _intro() -> list[str]:
     out += _table(["timing class", "latency", "instructions"],
                   [[f"`{c}`", str(TIMING.latency_of(c)), ", ".join(members[c])]
                    for c, _ in TIMING.latency])
-    for answer in ("value", "address"):
-        asking = ", ".join(f"`{i.name}`" for i in INSTRUCTIONS if i.lane_answer == answer)
-        out += [f"`lane_delay` = {TIMING.lane_delay}; these instructions wait for the "
-                f"lanes' {answer} and issue {TIMING.lane_wait(answer)} cycles after their "
-                f"operands are ready: {asking}.", ""]
+    answers = {a: ", ".join(f"`{i.name}`" for i in INSTRUCTIONS if i.lane_answer == a)
+               for a in ("value", "address")}
+    out += [f"`lane_delay` = {TIMING.lane_delay}. The lanes compute the scalar result of "
+            f"{answers['value']} (they issue without waiting; the result has latency "
+            f"{TIMING.latency_of(Timing.VTOX)}). These instructions wait for the lanes' "
+            f"address check and issue {TIMING.lane_wait('address')} cycles after their "
+            f"operands are ready: {answers['address']}.", ""]
     out += ["## CSRs", "",
             "All CSRs are read-only counters: `csrrs`/`csrrc` with rs1 = x0 and "
             "`csrrsi`/`csrrci` with uimm = 0 read them; every form that writes is "

@@ -69,13 +69,16 @@ class CycleModel:
     ``n``; after the last instruction it is ``f[last + 1]``.
 
     The vector lanes run ``lane_delay`` cycles behind the core (the instruction stream
-    reaches them through a register tree). An instruction that needs an answer from the
-    lanes before it can complete (``lane_answer`` in the table) waits more cycles:
-    ``t[n] = max(f[n], ready(r)...) + lane_wait``, where ``lane_wait`` is ``value_wait``
-    for a value the core takes (``vt*``, ``vextract``: the lanes compute it
-    ``lane_delay`` cycles after the operands are ready and register it once before the
-    unit takes it) and ``address_wait`` for the lane-address check of
-    ``vloadl``/``vstorel`` (one more register: the unit combines the lanes' flags).
+    reaches them through a register tree). An instruction whose scalar result the lanes
+    compute (``lane_answer`` ``"value"`` in the table: ``vt*``, ``vextract``) issues
+    without waiting for them; its result is ready ``latency(VTOX) = lane_delay + 2``
+    cycles after it issues (the lanes compute it ``lane_delay`` cycles later and register
+    it, the unit registers it once more and the core writes it to the register file
+    through a second, late write port), so only a reader that follows it closely waits.
+    An instruction that needs the lanes' lane-address check before it can complete
+    (``"address"``: ``vloadl``/``vstorel``, whose fault must be precise) waits at issue:
+    ``t[n] = max(f[n], ready(r)...) + address_wait`` (the lanes' delay, their answer
+    register and the unit's register of their combined flags).
 
     Stops: ``ecall``/``ebreak`` retire, so the counter then reads ``t[n] + 1``. At a fault
     stop (a load, store or vector instruction refused for its address; it does not
@@ -87,20 +90,19 @@ class CycleModel:
     predicted_penalty: int = 1
     mispredict_penalty: int = 3
     lane_delay: int = 2
-    value_wait: int = 3
     address_wait: int = 4
     latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.COUNT, 2), (T.LOAD, 3), (T.STORE, 1),
                       (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VMUL, 3),
-                      (T.VTOX, 1), (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
+                      (T.VTOX, 4), (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
 
     @property
     def max_lane_wait(self) -> int:
         """The longest wait for the lanes' answer."""
-        return max(self.value_wait, self.address_wait)
+        return self.address_wait
 
     def lane_wait(self, answer: str) -> int:
         """Extra issue wait of an instruction whose ``lane_answer`` is ``answer``."""
-        return {"": 0, "value": self.value_wait, "address": self.address_wait}[answer]
+        return {"": 0, "value": 0, "address": self.address_wait}[answer]
 
     def latency_of(self, timing: str) -> int:
         return dict(self.latency)[timing]

@@ -1,16 +1,22 @@
-"""The scalar register file: 32 x 32 bits in a ``lib.memory.Memory``.
+"""The scalar register file: 32 x 32 bits, two read ports and two write ports.
 
-Two synchronous read ports (one cycle latency, transparent for the write port, so a value
-written in a cycle is read back by an address presented in the same cycle) and one write
-port. Writes to ``x0`` are dropped, so ``x0`` always reads 0 (the memory starts zeroed).
+Two synchronous read ports (one cycle latency, transparent for both write ports, so a
+value written in a cycle is read back by an address presented in the same cycle) and
+two write ports: ``w`` (the pipeline's write-back) and ``late`` (results that arrive
+after write-back: ``vtst*``/``vextract``, whose value the vector lanes compute behind
+the core). Writes to ``x0`` are dropped, so ``x0`` always reads 0 (the memories start
+zeroed). If both ports write the same register in the same cycle, ``w`` wins (it
+belongs to the younger instruction).
 
-Implementation: asynchronous memory reads (distributed RAM on ECP5), an explicit write
-bypass and explicit output registers, so the read data leaves flip-flops at the start of
-the next cycle instead of passing through the RAM and the bypass logic then.
+Implementation: one bank per write port (``banks``: ``lib.memory.Memory``, asynchronous
+reads: distributed RAM on ECP5) and a live-value table (``lvt``: one flip-flop per
+register naming the bank written last), an explicit write bypass and explicit output
+registers, so the read data leaves flip-flops at the start of the next cycle instead of
+passing through the RAMs, the table and the bypass then.
 """
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -24,12 +30,13 @@ class RegisterFile(wiring.Component):
 
     * ``raddr1``, ``raddr2`` (in, 5): read addresses, sampled at the clock edge;
     * ``rdata1``, ``rdata2`` (out, 32): the registers addressed in the previous cycle,
-      including a write to them in that cycle (read-after-write transparent);
-    * ``waddr`` (in, 5), ``wdata`` (in, 32), ``we`` (in): one write per cycle, ignored
-      for ``x0``.
+      including a write to them in that cycle by either port (read-after-write
+      transparent);
+    * ``waddr`` (in, 5), ``wdata`` (in, 32), ``we`` (in): the write-back port;
+    * ``late_addr`` (in, 5), ``late_data`` (in, 32), ``late_we`` (in): the late port,
+      ignored for a register ``w`` writes in the same cycle.
 
-    ``mem`` is the underlying :class:`amaranth.lib.memory.Memory`; simulations may read
-    and set its ``data`` directly.
+    Simulations read and set registers with :meth:`sim_get` and :meth:`sim_set`.
     """
 
     def __init__(self):
@@ -37,17 +44,43 @@ class RegisterFile(wiring.Component):
             "raddr1": In(5), "raddr2": In(5),
             "rdata1": Out(32), "rdata2": Out(32),
             "waddr": In(5), "wdata": In(32), "we": In(1),
+            "late_addr": In(5), "late_data": In(32), "late_we": In(1),
         })
-        self.mem = memory.Memory(shape=32, depth=32, init=[])
+        self.banks = tuple(memory.Memory(shape=32, depth=32, init=[]) for _ in range(2))
+        self.lvt = Signal(32)
+
+    def sim_get(self, ctx, index: int) -> int:
+        """Register ``index`` (simulation only)."""
+        return ctx.get(self.banks[(ctx.get(self.lvt) >> index) & 1].data[index])
+
+    def sim_set(self, ctx, index: int, value: int) -> None:
+        """Set register ``index`` (simulation only; ``x0`` stays 0)."""
+        for bank in self.banks:
+            ctx.set(bank.data[index], value if index else 0)
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mem = self.mem
-        write = self.mem.write_port()
+        m.submodules.bank_w = self.banks[0]
+        m.submodules.bank_late = self.banks[1]
         we = self.we & (self.waddr != 0)
-        m.d.comb += [write.addr.eq(self.waddr), write.data.eq(self.wdata), write.en.eq(we)]
+        late_we = self.late_we & (self.late_addr != 0) & ~(we & (self.waddr == self.late_addr))
+        writes = ((we, self.waddr, self.wdata), (late_we, self.late_addr, self.late_data))
+        for bank, (en, addr, value) in zip(self.banks, writes):
+            port = bank.write_port()
+            m.d.comb += [port.addr.eq(addr), port.data.eq(value), port.en.eq(en)]
+        for r in range(1, 32):
+            with m.If(we & (self.waddr == r)):
+                m.d.sync += self.lvt[r].eq(0)
+            with m.Elif(late_we & (self.late_addr == r)):
+                m.d.sync += self.lvt[r].eq(1)
         for raddr, rdata in ((self.raddr1, self.rdata1), (self.raddr2, self.rdata2)):
-            read = self.mem.read_port(domain="comb")
-            m.d.comb += read.addr.eq(raddr)
-            m.d.sync += rdata.eq(Mux(we & (self.waddr == raddr), self.wdata, read.data))
+            reads = []
+            for bank in self.banks:
+                read = bank.read_port(domain="comb")
+                m.d.comb += read.addr.eq(raddr)
+                reads.append(read.data)
+            stored = Mux(self.lvt.bit_select(raddr, 1), reads[1], reads[0])
+            m.d.sync += rdata.eq(Mux(we & (self.waddr == raddr), self.wdata,
+                                     Mux(late_we & (self.late_addr == raddr),
+                                         self.late_data, stored)))
         return m

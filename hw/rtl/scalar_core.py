@@ -14,7 +14,7 @@ Stages and what happens in each:
   precomputed (``lui``/``auipc`` results, link addresses, the branch target), and
   ``jal`` and backward branches (static prediction: taken) redirect the fetch as they
   move on to EX;
-* **EX**: operands are forwarded from MEM and WB, the ALU and the branch comparator run;
+* **EX**: operands are forwarded from MEM, WB and L2, the ALU and the branch comparator run;
   illegal instructions, ``ecall``/``ebreak`` and fetch faults trap here; vector
   instructions issue here; loads and stores address data memory (stores write here);
   the branch outcome is checked against the prediction and registered;
@@ -24,15 +24,20 @@ Stages and what happens in each:
   EX is squashed); loads receive their word (and
   register it as it leaves the block RAM); ``mul`` sums its registered partial products;
   ``clz``/``ctz``/``cpop`` count;
-* **WB**: loads align their word; the register file is written.
+* **WB**: loads align their word; the register file is written;
+* **L1**, **L2**: only a ``vtst*``/``vextract`` still matters here: its value, which the
+  vector lanes compute behind the core, arrives from the unit in L2 and is written
+  through the register file's late port (a younger instruction's write-back of the same
+  register cancels it).
 
 Timing (identical to :data:`spikevec.hw.isa.TIMING`): one instruction per cycle; a taken
 backward branch or a ``jal`` costs +1 (the fetch redirected from ID), overlapping the
 branch's own operand wait; a taken forward branch, a not-taken backward branch and every
 ``jalr`` cost +3 (redirect from MEM); an instruction that reads the result of a ``mul``
 or ``clz``/``ctz``/``cpop`` (latency 2) right after it waits one cycle in EX, of a load
-(latency 3) two cycles, or one if one instruction lies between (never for ``x0``); the
-vector unit may add stalls of its own through ``vector.stall``. ``mul_latency=0`` selects a combinational multiplier
+(latency 3) two cycles, or one if one instruction lies between, of a ``vtst*`` or
+``vextract`` (latency 4) three cycles less the instructions between (never for ``x0``);
+the vector unit may add stalls of its own through ``vector.stall``. ``mul_latency=0`` selects a combinational multiplier
 instead, for experiments only: it breaks the table's MUL latency and limits fmax.
 
 Counters: ``cycle`` counts cycle-model cycles, i.e. it reads, in any instruction, its
@@ -57,11 +62,11 @@ when it reaches EX unsquashed the core stops with ``halted``, cause ``NONE``,
 ``trap_addr`` 0 and ``cycles``/``instret`` as the cycle model gives them after the last
 executed instruction. Older instructions finish normally (one in EX may still wait, fault
 or redirect the fetch: a fault wins, a redirect squashes the marked instruction and the
-target is marked instead); MEM and WB drain in the next 2 cycles, the vector unit's P1-P4
+target is marked instead); MEM to L2 drain in the next 4 cycles, the vector unit's P1-P4
 in the next 4 + ``TIMING.lane_delay`` (its lanes run behind). The stop takes at most a few cycles plus the wait of the instruction in
 EX. Memories: ``imem`` and ``dmem``
 (``lib.memory.Memory``, 32-bit words, true dual-port block RAMs: one port for the core,
-one for the host), the register file ``regfile.mem``. Host ports
+one for the host), the register file ``regfile`` (``sim_get``/``sim_set``). Host ports
 (:class:`HostMemorySignature`, one cycle read latency):
 
 * ``dmem_host``: its own data-memory port, honoured at all times, also while the core
@@ -75,7 +80,7 @@ one for the host), the register file ``regfile.mem``. Host ports
 """
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -96,6 +101,8 @@ __all__ = ["ScalarCore", "PIPELINE_FILL"]
 # Cycles between ``start`` and the first instruction reaching EX, minus one: the cycle
 # counter starts this far below zero so that it counts cycle-model cycles.
 PIPELINE_FILL = 3
+# Stages after WB that carry a ``vtst*``/``vextract`` to its late register write (L1, L2).
+LATE_STAGES = 2
 
 _BRANCHES = tuple(ins.name for ins in INSTRUCTIONS if ins.timing == Timing.BRANCH)
 
@@ -105,7 +112,7 @@ def _check_cycle_model(mul_latency: int) -> None:
     WB) and 3 (loads, through the register file), and the branch costs of the static
     predictor; refuse a table asking for others."""
     built = {Timing.ALU: 1, Timing.LOAD: 3, Timing.COUNT: 2, Timing.MUL: 1 + mul_latency,
-             Timing.JUMP: 1, Timing.VTOX: 1}
+             Timing.JUMP: 1, Timing.VTOX: 2 + LATE_STAGES}
     for timing, latency in built.items():
         if TIMING.latency_of(timing) != latency and not (timing == Timing.MUL and
                                                         mul_latency == 0):
@@ -132,7 +139,9 @@ def _core_flags(mul_latency: int) -> dict:
             if not ins.is_vector and ins.writes == "x" and TIMING.latency_of(ins.timing) > 1
             and not (ins.timing == Timing.MUL and mul_latency == 0)]
     loads = [ins.name for ins in INSTRUCTIONS if ins.timing == Timing.LOAD]
+    xlate = [ins.name for ins in INSTRUCTIONS if ins.timing == Timing.VTOX]
     return {
+        "xlate": tuple(xlate),
         "lui": ("lui",), "auipc": ("auipc",), "shift_imm": ("slli", "srli", "srai"),
         "ecall": ("ecall",), "ebreak": ("ebreak",), "jalr": ("jalr",),
         "branch": _BRANCHES, "late": tuple(late), "load": tuple(loads),
@@ -223,7 +232,7 @@ class ScalarCore(wiring.Component):
         e_count, e_clz, e_ctz = Signal(), Signal(), Signal()
         e_trap, e_cause, e_retiring = Signal(), Signal(TrapCause), Signal()
         e_branch, e_jalr, e_pred, e_target = Signal(), Signal(), Signal(), Signal(32)
-        e_wait, e_load = Signal(2), Signal()
+        e_wait, e_load, e_xlate = Signal(2), Signal(), Signal()
         m_valid, m_rd, m_writes_x, m_result = Signal(), Signal(5), Signal(), Signal(32)
         m_load, m_late_mul, m_op, m_addr_lo = Signal(), Signal(), Signal(Op), Signal(2)
         w_load, w_op, w_addr_lo, w_raw = Signal(), Signal(Op), Signal(2), Signal(32)
@@ -235,12 +244,13 @@ class ScalarCore(wiring.Component):
         m_scalar_fault = Signal()   # a load/store faulted in EX (registered)
         m_scalar_cause = Signal(TrapCause)
         m_vec = Signal()            # a vector instruction issued in EX: its fault is due now
-        m_value = Signal(32)        # MEM's result: m_result, or the vector unit's x_result
+        m_xlate, w_xlate = Signal(), Signal()   # the value comes late (vector unit)
         m_store = Signal()
         m_dropped = Signal()        # a store wrote in EX and was squashed there
         m_redirect, m_target = Signal(), Signal(32)
         w_valid, w_rd, w_writes_x, w_result = Signal(), Signal(5), Signal(), Signal(32)
         w_pc = Signal(32)
+        l1_valid, l1_rd, l2_valid, l2_rd = Signal(), Signal(5), Signal(), Signal(5)
 
         # IF2 ------------------------------------------------------------------------------
         f_fault = f_pc[:2].any() | (f_pc >= cfg.imem_bytes)
@@ -265,11 +275,13 @@ class ScalarCore(wiring.Component):
         # EX: operands ---------------------------------------------------------------------
         # Forwarding selects are computed one cycle early (for the instruction entering or
         # staying in EX) and registered, so EX starts from flip-flops.
-        fwd_mem1, fwd_wb1, fwd_mem2, fwd_wb2 = Signal(), Signal(), Signal(), Signal()
+        # One-hot: from MEM, WB, the late value (L2) or the register file.
+        fwd1, fwd2 = Signal(4), Signal(4)
         a, b, op2 = Signal(32), Signal(32), Signal(32)
-        m.d.comb += [a.eq(Mux(fwd_mem1, m_value, Mux(fwd_wb1, w_result, rf.rdata1))),
-                     b.eq(Mux(fwd_mem2, m_value, Mux(fwd_wb2, w_result, rf.rdata2))),
-                     op2.eq(Mux(e_op2_imm, e_imm.as_unsigned(), b))]
+        for operand, fwd, rdata in ((a, fwd1, rf.rdata1), (b, fwd2, rf.rdata2)):
+            m.d.comb += operand.eq(_or_all(fwd[k].replicate(32) & value for k, value in
+                                           enumerate((m_result, w_result, vec.x_result, rdata))))
+        m.d.comb += op2.eq(Mux(e_op2_imm, e_imm.as_unsigned(), b))
 
         csr_value = Signal(32)
         csr_sources = {"cycle": cycles[:32], "cycleh": cycles[32:],
@@ -355,31 +367,40 @@ class ScalarCore(wiring.Component):
         # Forwarding selects and register-file reads for the next cycle's EX instruction:
         # the one entering from ID (EX moves on to MEM, MEM to WB), or the one held in EX
         # (MEM empties).
+        # The youngest writer wins; a ``vtst*``/``vextract`` is forwarded only from L2
+        # (readers wait for it; its result register in the unit is valid from then).
         src1 = Mux(ex_hold, e_rs1, dec.rs1)
         src2 = Mux(ex_hold, e_rs2, dec.rs2)
-        from_ex = e_live & e_writes_x & ~ex_hold
-        from_mem = m_valid & m_writes_x
-        m.d.sync += [
-            fwd_mem1.eq(from_ex & (e_rd == src1) & (src1 != 0)),
-            fwd_wb1.eq(from_mem & (m_rd == src1) & (src1 != 0)),
-            fwd_mem2.eq(from_ex & (e_rd == src2) & (src2 != 0)),
-            fwd_wb2.eq(from_mem & (m_rd == src2) & (src2 != 0)),
-        ]
+        from_ex = e_live & e_writes_x & ~e_xlate & ~ex_hold
+        from_mem = m_valid & m_writes_x & ~m_xlate
+        wb_write = w_valid & w_writes_x & ~w_xlate
+        late_next = l1_valid & ~(wb_write & (w_rd == l1_rd))    # L2's valid next cycle
+        for fwd, src in ((fwd1, src1), (fwd2, src2)):
+            hit_ex = from_ex & (e_rd == src) & (src != 0)
+            hit_mem = from_mem & (m_rd == src) & (src != 0)
+            hit_late = late_next & (l1_rd == src)
+            m.d.sync += fwd.eq(Cat(hit_ex, ~hit_ex & hit_mem, ~hit_ex & ~hit_mem & hit_late,
+                                   ~hit_ex & ~hit_mem & ~hit_late))
         def reads(reg):
             return (dec.reads_rs1 & (dec.rs1 == reg)) | (dec.reads_rs2 & (dec.rs2 == reg))
 
         # Wait cycles of the instruction entering EX: for a producer now in EX (it will
-        # be in MEM) latency - 1, for a load now in MEM (it will be in WB) 1.
+        # be in MEM) latency - 1, for one now in MEM (it will be in WB) latency - 2, in
+        # WB latency - 3 (only loads and ``vtst*``/``vextract`` still matter there).
         from_ex_wait = Mux(e_live & (e_rd != 0) & reads(e_rd),
-                           Mux(e_load, 2, Mux(e_late, 1, 0)), 0)
-        # (A load in MEM whose register the instruction now in EX writes again is
-        # shadowed: the reader gets, and waits for, the younger value only.)
-        shadowed = e_live & e_writes_x & (e_rd == m_rd)
-        from_mem_wait = m_valid & m_load & (m_rd != 0) & reads(m_rd) & ~shadowed
-        wait = Mux(from_ex_wait > from_mem_wait, from_ex_wait, from_mem_wait)
+                           Mux(e_xlate, 3, Mux(e_load, 2, Mux(e_late, 1, 0))), 0)
+        # (A producer whose register a younger instruction writes again is shadowed: the
+        # reader gets, and waits for, the younger value only.)
+        ex_writes = e_live & e_writes_x
+        shadowed_mem = ex_writes & (e_rd == m_rd)
+        shadowed_wb = (ex_writes & (e_rd == w_rd)) | (m_valid & m_writes_x & (m_rd == w_rd))
+        from_mem_wait = Mux(m_valid & (m_rd != 0) & reads(m_rd) & ~shadowed_mem,
+                            Mux(m_xlate, 2, Mux(m_load, 1, 0)), 0)
+        from_wb_wait = w_valid & w_xlate & (w_rd != 0) & reads(w_rd) & ~shadowed_wb
+        wait = Signal(2)
+        m.d.comb += wait.eq(_max(_max(from_ex_wait, from_mem_wait), from_wb_wait))
 
         # Register file and host ports ------------------------------------------------------
-        wb_write = w_valid & w_writes_x
         w_value = Signal(32)        # loads are aligned here, from the registered word
         m.d.comb += w_value.eq(Mux(w_load, lsu.mem_value, w_result))
         m.d.comb += [
@@ -388,6 +409,7 @@ class ScalarCore(wiring.Component):
             rf.waddr.eq(Mux(wb_write, w_rd, xhost.addr)),
             rf.wdata.eq(Mux(wb_write, w_value, xhost.wdata)),
             rf.we.eq(wb_write | (~running & xhost.we)),
+            rf.late_addr.eq(l2_rd), rf.late_data.eq(vec.x_result), rf.late_we.eq(l2_valid),
             ihost_read.addr.eq(ihost.addr), ihost.rdata.eq(ihost_read.data),
             ihost_write.addr.eq(ihost.addr), ihost_write.data.eq(ihost.wdata),
             ihost_write.en.eq(ihost.we & ~running),
@@ -454,6 +476,7 @@ class ScalarCore(wiring.Component):
                                    d_pc + Mux(df.auipc, dec.imm.as_unsigned(), 4))),
                     e_csr_sel.eq(Cat(*is_csr)),
                     e_late.eq(df.late), e_late_mul.eq(df.late_mul), e_load.eq(df.load),
+                    e_xlate.eq(df.xlate),
                     e_count.eq(df.count), e_clz.eq(df.clz), e_ctz.eq(df.ctz),
                     # ``halt``: the instruction entering EX becomes a trap of cause NONE
                     # (it does not execute or retire; trap_pc is where to resume).
@@ -476,12 +499,11 @@ class ScalarCore(wiring.Component):
         # A vector instruction's fault (and its address) arrive from the unit in MEM, so
         # the lane-address adders and their OR over all lanes feed no EX path.
         m.d.comb += [
-            m_value.eq(m_result | (m_vec.replicate(32) & vec.x_result)),
             m_fault.eq(m_scalar_fault | (m_vec & vec.fault)),
             m_cause.eq(Mux(m_vec, TrapCause.VECTOR_FAULT, m_scalar_cause)),
         ]
         m.d.sync += [
-            m_valid.eq(e_fire), m_rd.eq(e_rd), m_writes_x.eq(e_writes_x),
+            m_valid.eq(e_fire), m_rd.eq(e_rd), m_writes_x.eq(e_writes_x), m_xlate.eq(e_xlate),
             m_result.eq(alu.result),
             m_load.eq(lsu.ex_is_load), m_late_mul.eq(e_late_mul), m_op.eq(e_op),
             m_store.eq(lsu.ex_is_store),
@@ -504,9 +526,14 @@ class ScalarCore(wiring.Component):
         ]
         counted = Signal(32)
         m.d.comb += counted.eq(count_combine(m_count_parts, m_clz, m_ctz))
-        late_value = Mux(m_late_mul, mul.product, Mux(m_count, counted, m_value))
+        late_value = Mux(m_late_mul, mul.product, Mux(m_count, counted, m_result))
         m.d.sync += [
             w_valid.eq(m_valid & ~m_fault), w_rd.eq(m_rd), w_writes_x.eq(m_writes_x),
+            w_xlate.eq(m_xlate),
+            # L1, L2: a ``vtst*``/``vextract`` on its way to the late write port (L2, where
+            # the unit's value is due); a younger write-back of its register cancels it.
+            l1_valid.eq(w_valid & w_writes_x & w_xlate & (w_rd != 0)), l1_rd.eq(w_rd),
+            l2_valid.eq(late_next), l2_rd.eq(l1_rd),
             w_pc.eq(m_pc), w_result.eq(late_value),
             # Loads: the block RAM's word is registered raw (its output is slow), aligned
             # in WB and written to the register file (latency 3: never forwarded).
@@ -515,15 +542,34 @@ class ScalarCore(wiring.Component):
         ]
         m.d.comb += [status.running.eq(running), status.cycles.eq(cycles),
                      status.instret.eq(instret)]
+        # Retire: every record is reported when it reaches L2 (the last write, a late
+        # one, happens there), so the stream is in program order.
         retire = self.retire
-        m.d.comb += [
-            retire.x_valid.eq(w_valid & w_writes_x & (w_rd != 0)), retire.x_pc.eq(w_pc),
-            retire.x_rd.eq(w_rd), retire.x_value.eq(w_value),
-            retire.mem_valid.eq(m_valid & ~m_fault & m_byte_en.any()),
-            retire.mem_pc.eq(m_pc), retire.mem_word_addr.eq(m_word_addr),
-            retire.mem_byte_en.eq(m_byte_en), retire.mem_data.eq(m_wdata),
-        ]
+        x_rec = {"x_valid": w_valid & w_writes_x & (w_rd != 0), "x_late": w_xlate,
+                 "x_pc": w_pc, "x_rd": w_rd, "x_value": w_value}
+        mem_rec = {"mem_valid": m_valid & ~m_fault & m_byte_en.any(), "mem_pc": m_pc,
+                   "mem_word_addr": m_word_addr, "mem_byte_en": m_byte_en,
+                   "mem_data": m_wdata}
+        late = {k: _delayed(m, v, LATE_STAGES, f"retire_{k}") for k, v in x_rec.items()}
+        late.update({k: _delayed(m, v, LATE_STAGES + 1, f"retire_{k}")
+                     for k, v in mem_rec.items()})
+        late["x_value"] = Mux(late.pop("x_late"), vec.x_result, late["x_value"])
+        m.d.comb += [getattr(retire, k).eq(v) for k, v in late.items()]
         return m
+
+
+def _delayed(m, value, cycles: int, name: str):
+    """``value`` delayed by ``cycles`` registers."""
+    value = Value.cast(value)
+    for k in range(cycles):
+        reg = Signal(len(value), name=f"{name}_d{k + 1}")
+        m.d.sync += reg.eq(value)
+        value = reg
+    return value
+
+
+def _max(x, y):
+    return Mux(x > y, x, y)
 
 
 def _or_all(values):

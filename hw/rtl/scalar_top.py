@@ -22,7 +22,7 @@ class ScalarTop(wiring.Component):
 
     Ports (forwarded from :class:`ScalarCore`): ``start``, ``status``, ``imem_host``,
     ``dmem_host``, ``xreg_host``. ``mul_latency`` is passed to the core. ``core`` is the :class:`ScalarCore` (its memories are ``core.imem``,
-    ``core.dmem`` and ``core.regfile.mem``).
+    ``core.dmem`` and ``core.regfile``).
     """
 
     def __init__(self, config: CoreConfig, program=(), data: bytes = b"",

@@ -40,9 +40,10 @@ class VectorIssueSignature(wiring.Signature):
     * ``stall`` (in): hold the instruction in EX (and everything younger) this cycle.
       It fans out to the whole front end: drive it from a register where possible;
     * ``x_result`` (in, 32): for instructions that write ``x[rd]`` (``vtst*``,
-      ``vextract``), the value, due in the cycle after the issue (MEM, from a register
-      of the unit: the lanes sit far from the core) and forwarded from there like an ALU
-      result (no extra cycle); 0 after any other vector instruction;
+      ``vextract``), the value, due ``latency(VTOX) = lane_delay + 2`` cycles after the
+      issue (from a register of the unit: the lanes run behind the core and sit far
+      from it); the core writes it then through its register file's late write port
+      and forwards it from there; 0 after any other vector instruction;
     * ``fault`` (in), ``fault_addr`` (in, 32): both due in the cycle after an
       instruction issued (its MEM cycle), and only then meaningful: ``fault`` high
       refuses that instruction (for example a vector address outside vector memory, or
@@ -119,11 +120,15 @@ class ScalarRetireSignature(wiring.Signature):
     with the golden model's write-back trace (simulation only: nothing in the SoC reads
     these outputs, so synthesis removes them).
 
-    * ``x_valid``: in this cycle ``x[x_rd] = x_value`` is written by the instruction at
-      ``x_pc`` (never for ``x0``), whether by a scalar instruction or a vector one that
-      writes a scalar register (``vtst*``, ``vextract``);
-    * ``mem_valid``: in this cycle the store at ``mem_pc`` writes the bytes of
-      ``mem_data`` selected by ``mem_byte_en`` into data-memory word ``mem_word_addr``.
+    * ``x_valid``: ``x[x_rd] = x_value`` was written by the instruction at ``x_pc``
+      (never for ``x0``), whether by a scalar instruction or a vector one that writes a
+      scalar register (``vtst*``, ``vextract``);
+    * ``mem_valid``: the store at ``mem_pc`` wrote the bytes of ``mem_data`` selected by
+      ``mem_byte_en`` into data-memory word ``mem_word_addr``.
+
+    Both are reported when the latest writes (those of ``vtst*``/``vextract``, through
+    the late port) happen, ``latency(VTOX)`` cycles after an instruction issues, so that
+    they come out in program order; the others were made earlier.
     """
 
     def __init__(self):

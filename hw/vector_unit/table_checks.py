@@ -1,7 +1,7 @@
 """Checks, at elaboration, that the ISA table asks of the vector unit only what it
 implements (:func:`check_table`). Each raises ``AssertionError`` naming the instruction
 and what to change."""
-from ..isa import TIMING
+from ..isa import TIMING, Timing
 from ..isa.operands import ROUND
 from .vector_decoder import LANE_MAP, MemKind, XSource, vector_instructions, vector_reads
 
@@ -44,16 +44,22 @@ def _check_generators_never_fault() -> None:
 def _check_lane_answers() -> None:
     """The table marks exactly the instructions that need the lanes' answer
     (``lane_answer``: ``"value"`` for an ``x_result``, ``"address"`` for a lane-memory
-    address that may fault), and its waits are what the unit implements: the lanes' delay
-    plus their answer register (and, for the address check, the unit's register of the
-    lanes' flags)."""
-    wants = {"value": TIMING.lane_delay + 1, "address": TIMING.lane_delay + 2}
+    address that may fault), and its timing is what the unit implements: a value is
+    delivered ``lane_delay + 2`` cycles after issue (the lanes' delay, their answer
+    register, the unit's ``x_result`` register) with no wait at issue; an address check
+    waits the lanes' delay, their answer register and the unit's register of the lanes'
+    flags."""
+    wants = {"value": 0, "address": TIMING.lane_delay + 2}
     for answer, wait in wants.items():
         if TIMING.lane_wait(answer) != wait:
             raise AssertionError(f"The cycle model makes a lane {answer} wait "
                                  f"{TIMING.lane_wait(answer)} cycles with the lanes "
                                  f"{TIMING.lane_delay} behind, but the unit delivers it "
                                  f"after {wait}; change the Scoreboard or the table.")
+    if TIMING.latency_of(Timing.VTOX) != TIMING.lane_delay + 2:
+        raise AssertionError(f"The cycle model gives vtox results latency "
+                             f"{TIMING.latency_of(Timing.VTOX)}, but the unit delivers them "
+                             f"{TIMING.lane_delay + 2} cycles after issue; change the table.")
     for ins in vector_instructions():
         lane = LANE_MAP[ins.name]
         answer = ("value" if lane.x != XSource.NONE else

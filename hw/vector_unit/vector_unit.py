@@ -8,13 +8,14 @@ memory run ``TIMING.lane_delay`` (``D``, 2) cycles behind: everything the unit s
 them passes the register tree of :mod:`.relay` (a register here, one per group of four
 lanes), so the stages below happen there ``D`` cycles later (EX at ``t+D``, and so on).
 Every issued instruction is delayed alike, so the bypasses and the scoreboard see the
-same distances. Where the core needs an answer from the lanes (``x_result`` of ``vt*``
-and ``vextract``, the lane-address fault of ``vloadl``/``vstorel``), the instruction
-waits ``TIMING.lane_wait`` cycles in EX with its operands ready (the
-:class:`Scoreboard` stalls it): the lanes compute the answer for it ``D`` cycles after
-it became ready and register it (:class:`~.vector_lane.Answer`); the unit registers a
-value as the instruction issues (``D + 1``), and combines the lanes' address flags one
-register later (``D + 2``), so either is due in P1 as before.
+same distances. Where the core needs an answer from the lanes: ``x_result`` (``vt*``,
+``vextract``) is registered from the lanes' answer (:class:`~.vector_lane.Answer`) and
+due ``D + 2`` cycles after issue (the VTOX latency; the core writes it late, nothing
+waits for it at issue); for the lane-address fault of ``vloadl``/``vstorel`` the
+instruction waits ``TIMING.lane_wait`` cycles in EX with its operands ready (the
+:class:`Scoreboard` stalls it): the lanes check the address ``D`` cycles after it became
+ready and register their flags, which the unit combines one register later
+(``D + 2``), so the fault is due in P1 as before.
 
 * ID (``t-1``, look-ahead ``id_*``): :class:`VectorDecoder` decodes the instruction,
   the register file reads ``vs1`` (or ``vd``, for the instructions that read it) and
@@ -24,8 +25,6 @@ register later (``D + 2``), so either is due in P1 as before.
 * EX (``t``): operands = register file or bypass from P2/P3/P4; vector and lane-memory
   addresses and accesses (stores write here, before their fault is known), the lanes'
   answer (registered), generator step/seed; the ALU and multiplier take their inputs.
-  In the core's EX, ``x_result`` (``vt*``, ``vextract``; due in P1) is registered from
-  the lanes' answer.
 * P1 (``t+1``): memory read data, registered with no logic in between (block-RAM
   outputs are slow on ECP5); the fault and its address go to the core.
 * P2 (``t+2``): ALU results (latency 2: bypassed to EX); the load stage
@@ -251,9 +250,17 @@ class VectorUnit(wiring.Component):
         m.d.comb += [fault.eq(vfault_q | lane_fault_q), iss.fault.eq(fault),
                      iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest_q.as_unsigned()))]
 
-        # EX: x results, registered (the core takes them in MEM) -------------------------
-        extract = Cat(lane.answer.a for lane in self.lanes).word_select(ex.imm[:_log2(n)], 16)
-        with m.Switch(ex.x_source):
+        # x results (``vt*``, ``vextract``): the lanes answer ``lane_delay + 1`` cycles
+        # after issue; the unit registers the value then, so it is due ``lane_delay + 2``
+        # cycles after issue (the cycle model's VTOX latency), when the core writes it to
+        # its register file through the late write port. The instruction's own choices
+        # travel along.
+        answer_at = TIMING.lane_delay + 1
+        x_source = Signal(XSource)
+        m.d.comb += x_source.eq(delayed(m, ex.x_source, answer_at, "x_source"))
+        x_lane = delayed(m, ex.imm[:_log2(n)], answer_at, "x_lane")
+        extract = Cat(lane.answer.a for lane in self.lanes).word_select(x_lane, 16)
+        with m.Switch(x_source):
             with m.Case(XSource.TEST):
                 m.d.sync += iss.x_result.eq(Cat(lane.answer.flag for lane in self.lanes))
             with m.Case(XSource.EXTRACT):
