@@ -10,9 +10,10 @@ belongs to the younger instruction).
 
 Implementation: one bank per write port (``banks``: ``lib.memory.Memory``, asynchronous
 reads: distributed RAM on ECP5) and a live-value table (``lvt``: one flip-flop per
-register naming the bank written last), an explicit write bypass and explicit output
-registers, so the read data leaves flip-flops at the start of the next cycle instead of
-passing through the RAMs, the table and the bypass then.
+register naming the bank written last). Each read port registers both banks' words
+(each through its own port's write bypass) and, found alongside, which of them is live,
+so the read data leaves flip-flops at the start of the next cycle; the final choice is
+``rdata``, or the caller's (the core folds it into its operand multiplexer).
 """
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ class RegisterFile(wiring.Component):
     * ``raddr1``, ``raddr2`` (in, 5): read addresses, sampled at the clock edge;
     * ``rdata1``, ``rdata2`` (out, 32): the registers addressed in the previous cycle,
       including a write to them in that cycle by either port (read-after-write
-      transparent);
+      transparent); each is ``Mux(late1, rdata1_late, rdata1_w)`` (or with 2) of the
+      registered outputs ``rdata1_w``/``rdata2_w`` (the write-back bank's word),
+      ``rdata1_late``/``rdata2_late`` (the late bank's) and ``late1``/``late2`` (the late
+      bank's is live);
     * ``waddr`` (in, 5), ``wdata`` (in, 32), ``we`` (in): the write-back port;
     * ``late_addr`` (in, 5), ``late_data`` (in, 32), ``late_we`` (in): the late port,
       ignored for a register ``w`` writes in the same cycle.
@@ -43,6 +47,8 @@ class RegisterFile(wiring.Component):
         super().__init__({
             "raddr1": In(5), "raddr2": In(5),
             "rdata1": Out(32), "rdata2": Out(32),
+            "rdata1_w": Out(32), "rdata2_w": Out(32),
+            "rdata1_late": Out(32), "rdata2_late": Out(32), "late1": Out(1), "late2": Out(1),
             "waddr": In(5), "wdata": In(32), "we": In(1),
             "late_addr": In(5), "late_data": In(32), "late_we": In(1),
         })
@@ -73,14 +79,17 @@ class RegisterFile(wiring.Component):
                 m.d.sync += self.lvt[r].eq(0)
             with m.Elif(late_we & (self.late_addr == r)):
                 m.d.sync += self.lvt[r].eq(1)
-        for raddr, rdata in ((self.raddr1, self.rdata1), (self.raddr2, self.rdata2)):
+        for k, raddr in ((1, self.raddr1), (2, self.raddr2)):
             reads = []
             for bank in self.banks:
                 read = bank.read_port(domain="comb")
                 m.d.comb += read.addr.eq(raddr)
                 reads.append(read.data)
-            stored = Mux(self.lvt.bit_select(raddr, 1), reads[1], reads[0])
-            m.d.sync += rdata.eq(Mux(we & (self.waddr == raddr), self.wdata,
-                                     Mux(late_we & (self.late_addr == raddr),
-                                         self.late_data, stored)))
+            hit_w, hit_late = we & (self.waddr == raddr), late_we & (self.late_addr == raddr)
+            word_w, word_late, late = (getattr(self, f"rdata{k}{x}") for x in ("_w", "_late", ""))
+            live = getattr(self, f"late{k}")
+            m.d.sync += [word_w.eq(Mux(hit_w, self.wdata, reads[0])),
+                         word_late.eq(Mux(hit_late, self.late_data, reads[1])),
+                         live.eq(~hit_w & (hit_late | self.lvt.bit_select(raddr, 1)))]
+            m.d.comb += late.eq(Mux(live, word_late, word_w))
         return m

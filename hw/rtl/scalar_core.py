@@ -275,12 +275,16 @@ class ScalarCore(wiring.Component):
         # EX: operands ---------------------------------------------------------------------
         # Forwarding selects are computed one cycle early (for the instruction entering or
         # staying in EX) and registered, so EX starts from flip-flops.
-        # One-hot: from MEM, WB, the late value (L2) or the register file.
+        # One-hot: from MEM, WB, the late value (L2) or the register file (whose choice
+        # between its two banks joins here, so its read path has one multiplexer less).
         fwd1, fwd2 = Signal(4), Signal(4)
         a, b, op2 = Signal(32), Signal(32), Signal(32)
-        for operand, fwd, rdata in ((a, fwd1, rf.rdata1), (b, fwd2, rf.rdata2)):
-            m.d.comb += operand.eq(_or_all(fwd[k].replicate(32) & value for k, value in
-                                           enumerate((m_result, w_result, vec.x_result, rdata))))
+        for k, (operand, fwd) in enumerate(((a, fwd1), (b, fwd2)), start=1):
+            live = getattr(rf, f"late{k}")
+            sources = ((fwd[0], m_result), (fwd[1], w_result), (fwd[2], vec.x_result),
+                       (fwd[3] & ~live, getattr(rf, f"rdata{k}_w")),
+                       (fwd[3] & live, getattr(rf, f"rdata{k}_late")))
+            m.d.comb += operand.eq(_or_all(sel.replicate(32) & value for sel, value in sources))
         m.d.comb += op2.eq(Mux(e_op2_imm, e_imm.as_unsigned(), b))
 
         csr_value = Signal(32)
