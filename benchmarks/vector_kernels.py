@@ -107,7 +107,7 @@ def rtl_cycles(config, text, vmem: bytes):
 
     async def testbench(ctx):
         for r, value in enumerate(rows):
-            ctx.set(core.vector.vmem.mem.data[r], value)
+            core.vector.vmem.sim_set(ctx, r, value)
         ctx.set(core.start, 1)
         await ctx.tick()
         ctx.set(core.start, 0)

@@ -77,7 +77,7 @@ class Lockstep:
                     vector.regfile.sim_set(ctx, i, _pack(init["v"][i]))
                 vrows = init["vmem"].view(np.int16).reshape(-1, L)
                 for r in range(len(vrows)):
-                    ctx.set(vector.vmem.mem.data[r], _pack(vrows[r]))
+                    vector.vmem.sim_set(ctx, r, _pack(vrows[r]))
                 for i, lane in enumerate(vector.lanes):
                     for e in range(cfg.lane_mem_elements):
                         ctx.set(lane.lmem.data[e], int(init["lmem"][i, e]) & 0xFFFF)
@@ -104,7 +104,7 @@ class Lockstep:
                     "instret": ctx.get(st.instret),
                     "x": [scalar.regfile.sim_get(ctx, i) if i else 0 for i in range(32)],
                     "v": [_unpack(vector.regfile.sim_get(ctx, i), L) for i in range(32)],
-                    "vmem": [_unpack(ctx.get(vector.vmem.mem.data[r]), L)
+                    "vmem": [_unpack(vector.vmem.sim_get(ctx, r), L)
                              for r in range(len(vrows))],
                     "lmem": [[_unpack(ctx.get(lane.lmem.data[e]), 1)[0]
                               for e in range(cfg.lane_mem_elements)] for lane in vector.lanes],

@@ -1,10 +1,20 @@
-"""Vector memory: one row per vector, a core port and a host port usable at the same time."""
-from amaranth.hdl import Const, Module, Mux, Signal
-from amaranth.lib import memory, wiring
+"""Vector memory: one row per vector, a core port and a host port usable at the same time.
+
+The memory is split into columns, one per relay group of :data:`~.relay.GROUP` lanes
+(64 bits), each its own memory with its own core-port address and write enable. As one
+512-bit-wide memory (32 lanes, ULX3S-85F, commit 8438d00) a single address register
+drove all 128 of its block RAMs across the chip: 22.2 ns of routing to the farthest, the
+critical path of the build (43.5 MHz). Now the vector unit sends each column's row and
+store through the relay of its lanes' group (:class:`~.relay.FanOut`), so each address
+register drives the 16 block RAMs of one column, next to the lanes that use its data.
+"""
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
 from ..rtl.signatures import HostMemorySignature
+from .relay import GROUP
 
 __all__ = ["VectorMemory", "undoable_store", "undo_due"]
 
@@ -47,15 +57,22 @@ def undoable_store(m, *, addr, store, data, rdata, cancel, dropped):
 
 
 class VectorMemory(wiring.Component):
-    """``mem``: ``lib.memory.Memory`` of ``config.vmem_vectors`` rows of ``16 * lanes``
-    bits (lane ``i``'s element in bits ``16 i`` up: row ``r`` holds vector-memory bytes
-    ``r * vector_bytes`` up, little endian). Two independent ports, so the host can
-    stream data while the core runs (maps onto true-dual-port block RAM):
+    """``config.vmem_vectors`` rows of ``16 * lanes`` bits (lane ``i``'s element in bits
+    ``16 i`` up: row ``r`` holds vector-memory bytes ``r * vector_bytes`` up, little
+    endian), stored as :attr:`columns` column memories: ``mems[c]`` is a
+    ``lib.memory.Memory`` of the same rows holding lanes ``GROUP c`` to
+    ``GROUP (c + 1) - 1`` (all lanes if there are fewer than :data:`~.relay.GROUP`).
+    :meth:`sim_get`/:meth:`sim_set` read and write whole rows in simulation. Two
+    independent ports, so the host can stream data while the core runs (each column
+    maps onto true-dual-port block RAM):
 
-    * core port: ``row`` (in): ``rdata`` (out, the whole row) shows the row addressed in
-      the previous cycle (latency 1; read every cycle: a read enable would put a hold
-      multiplexer behind the block RAMs); ``write`` (in) writes ``wdata`` (in) to ``row``
-      at the end of the cycle (a read in that cycle returns the old row).
+    * core port: ``row[c]`` and ``write[c]`` (in) address and write column ``c`` (the
+      vector unit gives every column the same values, each from its own register).
+      ``rdata`` (out, the columns concatenated: the whole row when all ``row[c]``
+      agree) shows what was addressed in the previous cycle (latency 1; read every
+      cycle: a read enable would put a hold multiplexer behind the block RAMs);
+      ``write[c]`` writes column ``c`` of ``wdata`` (in) to ``row[c]`` at the end of the
+      cycle (a read in that cycle returns the old data).
     * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency 1): word
       ``a`` is bytes ``4a`` to ``4a + 3`` (lanes ``2k`` and ``2k + 1`` of row
       ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A read of a row that the
@@ -66,39 +83,65 @@ class VectorMemory(wiring.Component):
 
     def __init__(self, config: CoreConfig):
         self.config = config
-        width = 16 * config.lanes
+        #: Lanes per column, and the number of columns.
+        self.column_lanes = min(GROUP, config.lanes)
+        self.columns = config.lanes // self.column_lanes
+        if self.columns * self.column_lanes != config.lanes:
+            raise ValueError(f"{config.lanes} lanes do not split into columns of "
+                             f"{self.column_lanes} lanes; use a multiple of {GROUP}.")
+        rows = range(config.vmem_vectors)
         super().__init__({
-            "row": In(range(config.vmem_vectors)), "write": In(1),
-            "wdata": In(width), "rdata": Out(width),
+            "row": In(data.ArrayLayout(rows, self.columns)),
+            "write": In(data.ArrayLayout(1, self.columns)),
+            "wdata": In(16 * config.lanes), "rdata": Out(16 * config.lanes),
             "host": Out(HostMemorySignature(config.vmem_bytes // 4)),
         })
-        self.mem = memory.Memory(shape=width, depth=config.vmem_vectors, init=[])
+        self.mems = [memory.Memory(shape=16 * self.column_lanes, depth=config.vmem_vectors,
+                                   init=[]) for _ in range(self.columns)]
+
+    def sim_get(self, ctx, row: int) -> int:
+        """Row ``row`` as one ``16 * lanes``-bit integer (simulation only)."""
+        width = 16 * self.column_lanes
+        return sum(ctx.get(mem.data[row]) << (width * c) for c, mem in enumerate(self.mems))
+
+    def sim_set(self, ctx, row: int, value: int) -> None:
+        """Set row ``row`` from one ``16 * lanes``-bit integer (simulation only)."""
+        width = 16 * self.column_lanes
+        for c, mem in enumerate(self.mems):
+            ctx.set(mem.data[row], (value >> (width * c)) & ((1 << width) - 1))
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.mem = self.mem
-        words = self.config.lanes // 2
+        words = self.config.lanes // 2             # host words per row
+        column_words = self.column_lanes // 2
         word_bits = (words - 1).bit_length()
-        # Each read port sees the other port's write of the same cycle (transparent):
-        # ECP5 block RAM cannot return old data across ports, so without this Yosys
-        # builds the memory from flip-flops.
-        core_write = self.mem.write_port()
-        host_write = self.mem.write_port(granularity=32)
-        core_read = self.mem.read_port(transparent_for=(host_write,))
-        host_read = self.mem.read_port(transparent_for=(core_write, host_write))
+        width = 16 * self.column_lanes
         host = self.host
         host_row, host_word = host.addr[word_bits:], host.addr[:word_bits]
         host_word_q = Signal(max(1, word_bits))
         m.d.sync += host_word_q.eq(host_word)
-        m.d.comb += [
-            core_read.addr.eq(self.row), core_read.en.eq(1),
-            core_write.addr.eq(self.row), core_write.data.eq(self.wdata),
-            core_write.en.eq(self.write),
-            self.rdata.eq(core_read.data),
-            host_read.addr.eq(host_row),
-            host_write.addr.eq(host_row), host_write.data.eq(host.wdata.replicate(words)),
-            host_write.en.eq(host.we.replicate(words) & (Const(1, words) << host_word)[:words]),
-            host.rdata.eq(host_read.data.word_select(host_word_q, 32) if words > 1
-                          else host_read.data[:32]),
-        ]
+        host_we = host.we.replicate(words) & (Const(1, words) << host_word)[:words]
+        host_rdata = []
+        for c, mem in enumerate(self.mems):
+            m.submodules[f"mem{c}"] = mem
+            # Each read port sees the other port's write of the same cycle (transparent):
+            # ECP5 block RAM cannot return old data across ports, so without this Yosys
+            # builds the memory from flip-flops.
+            core_write = mem.write_port()
+            host_write = mem.write_port(granularity=32)
+            core_read = mem.read_port(transparent_for=(host_write,))
+            host_read = mem.read_port(transparent_for=(core_write, host_write))
+            m.d.comb += [
+                core_read.addr.eq(self.row[c]), core_read.en.eq(1),
+                core_write.addr.eq(self.row[c]), core_write.en.eq(self.write[c]),
+                core_write.data.eq(self.wdata[width * c:width * (c + 1)]),
+                self.rdata[width * c:width * (c + 1)].eq(core_read.data),
+                host_read.addr.eq(host_row), host_write.addr.eq(host_row),
+                host_write.data.eq(host.wdata.replicate(column_words)),
+                host_write.en.eq(host_we[column_words * c:column_words * (c + 1)]),
+            ]
+            host_rdata.append(host_read.data)
+        host_rdata = Cat(*host_rdata)
+        m.d.comb += host.rdata.eq(host_rdata.word_select(host_word_q, 32) if words > 1
+                                  else host_rdata[:32])
         return m

@@ -65,8 +65,8 @@ Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core run
 ``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes, latency
 1; word orders of :mod:`spikevec.hw.rtl.host_bus`), ``retire``
 (``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mems``
-(``regfile.sim_get``/``sim_set``), ``vmem.mem``, ``lanes[i].lmem``; generator state
-``lanes[i].s0``/``s1``.
+(``regfile.sim_get``/``sim_set``), ``vmem.mems`` (``vmem.sim_get``/``sim_set``),
+``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
 """
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
@@ -273,16 +273,16 @@ class VectorUnit(wiring.Component):
                      sb.latency.eq(ex.latency)]
         # The vector memory is accessed in the lanes' EX, ``late`` cycles after the core's,
         # when the instruction's squash (in the core's EX) and fault (P1) are known: a
-        # vstore's write enable is registers only, and nothing is undone. Its read data
-        # is registered raw (``row_q``: block-RAM outputs are slow on ECP5).
-        row, vstore = Signal.like(vmem.row, name="row"), Signal()
-        m.d.comb += [row.eq(vaddr[row_lo:]), vstore.eq(steps & vector_mem & ex.store)]
-        row_q = Signal.like(vmem.rdata, name="row_q")
-        m.d.sync += row_q.eq(vmem.rdata)
-        m.d.comb += [vmem.row.eq(delayed(m, row, late, "vrow")),
-                     vmem.write.eq(delayed(m, vstore, late, "vstore") &
-                                   ~delayed(m, fault, late - 1, "vstore_fault")),
+        # vstore's write enable is registers only, nothing is undone, and the read data is
+        # registered raw (``row_q``). A column's row and store pass its first lane's relay.
+        row, vstore, row_q = Signal(len(vmem.row[0])), Signal(), Signal.like(vmem.rdata)
+        m.d.comb += [row.eq(vaddr[row_lo:]), vstore.eq(steps & vector_mem & ex.store),
                      vmem.wdata.eq(Cat(lane.b for lane in self.lanes))]
+        m.d.sync += row_q.eq(vmem.rdata)
+        rows, vstores = fan.add(row, len(row), "vrow"), fan.add(vstore, 1, "vstore")
+        faulted = delayed(m, fault, late - 1, "vstore_fault")
+        for c, first in enumerate(range(0, n, vmem.column_lanes)):
+            m.d.comb += [vmem.row[c].eq(rows[first]), vmem.write[c].eq(vstores[first] & ~faulted)]
         wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
