@@ -30,12 +30,13 @@ class RegisterFile(wiring.Component):
     Ports:
 
     * ``raddr1``, ``raddr2`` (in, 5): read addresses, sampled at the clock edge;
-    * ``rdata1``, ``rdata2`` (out, 32): the registers addressed in the previous cycle,
-      including a write to them in that cycle by either port (read-after-write
-      transparent); each is ``Mux(late1, rdata1_late, rdata1_w)`` (or with 2) of the
-      registered outputs ``rdata1_w``/``rdata2_w`` (the write-back bank's word),
-      ``rdata1_late``/``rdata2_late`` (the late bank's) and ``late1``/``late2`` (the late
-      bank's is live);
+    * for each read port ``k`` (1, 2), the register addressed in the previous cycle,
+      including a write to it in that cycle by either port (read-after-write
+      transparent), is ``Mux(late<k>, rdata<k>_late, rdata<k>_w)`` of the registered
+      outputs ``rdata<k>_w`` (the write-back bank's word), ``rdata<k>_late`` (the late
+      bank's) and ``late<k>`` (the late bank's is live); ``rdata1`` (out, 32) is that
+      choice made for port 1 (for the host; the core makes it in its operand
+      multiplexer);
     * ``waddr`` (in, 5), ``wdata`` (in, 32), ``we`` (in): the write-back port;
     * ``late_addr`` (in, 5), ``late_data`` (in, 32), ``late_we`` (in): the late port,
       ignored for a register ``w`` writes in the same cycle.
@@ -46,7 +47,7 @@ class RegisterFile(wiring.Component):
     def __init__(self):
         super().__init__({
             "raddr1": In(5), "raddr2": In(5),
-            "rdata1": Out(32), "rdata2": Out(32),
+            "rdata1": Out(32),
             "rdata1_w": Out(32), "rdata2_w": Out(32),
             "rdata1_late": Out(32), "rdata2_late": Out(32), "late1": Out(1), "late2": Out(1),
             "waddr": In(5), "wdata": In(32), "we": In(1),
@@ -86,10 +87,10 @@ class RegisterFile(wiring.Component):
                 m.d.comb += read.addr.eq(raddr)
                 reads.append(read.data)
             hit_w, hit_late = we & (self.waddr == raddr), late_we & (self.late_addr == raddr)
-            word_w, word_late, late = (getattr(self, f"rdata{k}{x}") for x in ("_w", "_late", ""))
+            word_w, word_late = (getattr(self, f"rdata{k}{x}") for x in ("_w", "_late"))
             live = getattr(self, f"late{k}")
             m.d.sync += [word_w.eq(Mux(hit_w, self.wdata, reads[0])),
                          word_late.eq(Mux(hit_late, self.late_data, reads[1])),
                          live.eq(~hit_w & (hit_late | self.lvt.bit_select(raddr, 1)))]
-            m.d.comb += late.eq(Mux(live, word_late, word_w))
+        m.d.comb += self.rdata1.eq(Mux(self.late1, self.rdata1_late, self.rdata1_w))
         return m
