@@ -80,7 +80,7 @@ one for the host), the register file ``regfile`` (``sim_get``/``sim_set``). Host
 """
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -89,6 +89,7 @@ from ..isa import BY_NAME, CSRS, FORMATS, INSTRUCTIONS, TIMING, Timing
 from .alu import (ALU_CONTROL, ALU_FLAGS, COUNT_OPS, COUNT_PARTIALS, Alu, count_combine,
                   count_partials)
 from .decoder import Decoder
+from .delay import delayed
 from .enums import Op, TrapCause
 from .load_store_unit import LoadStoreUnit
 from .multiplier import Multiplier
@@ -554,22 +555,12 @@ class ScalarCore(wiring.Component):
         mem_rec = {"mem_valid": m_valid & ~m_fault & m_byte_en.any(), "mem_pc": m_pc,
                    "mem_word_addr": m_word_addr, "mem_byte_en": m_byte_en,
                    "mem_data": m_wdata}
-        late = {k: _delayed(m, v, LATE_STAGES, f"retire_{k}") for k, v in x_rec.items()}
-        late.update({k: _delayed(m, v, LATE_STAGES + 1, f"retire_{k}")
+        late = {k: delayed(m, v, LATE_STAGES, f"retire_{k}") for k, v in x_rec.items()}
+        late.update({k: delayed(m, v, LATE_STAGES + 1, f"retire_{k}")
                      for k, v in mem_rec.items()})
         late["x_value"] = Mux(late.pop("x_late"), vec.x_result, late["x_value"])
         m.d.comb += [getattr(retire, k).eq(v) for k, v in late.items()]
         return m
-
-
-def _delayed(m, value, cycles: int, name: str):
-    """``value`` delayed by ``cycles`` registers."""
-    value = Value.cast(value)
-    for k in range(cycles):
-        reg = Signal(len(value), name=f"{name}_d{k + 1}")
-        m.d.sync += reg.eq(value)
-        value = reg
-    return value
 
 
 def _max(x, y):

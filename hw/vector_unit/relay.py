@@ -20,7 +20,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..isa import TIMING
 
-__all__ = ["Relay", "FanOut", "GROUP", "delayed"]
+__all__ = ["Relay", "FanOut", "GROUP"]
 
 #: Lanes fed by one relay.
 GROUP = 4
@@ -44,16 +44,6 @@ class Relay(wiring.Component):
         m = Module()
         m.d.sync += self.q.eq(self.d)
         return m
-
-
-def delayed(m, value, cycles: int, name: str) -> Signal:
-    """``value`` delayed by ``cycles`` plain registers (for the unit's own use)."""
-    value = Value.cast(value)
-    for k in range(cycles):
-        reg = Signal(len(value), name=f"{name}_d{k + 1}")
-        m.d.sync += reg.eq(value)
-        value = reg
-    return value
 
 
 class FanOut:

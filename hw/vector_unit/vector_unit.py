@@ -74,9 +74,10 @@ from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
 from ..isa import TIMING
+from ..rtl.delay import delayed
 from ..rtl.shared_module import shared_modules
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
-from .relay import FanOut, delayed
+from .relay import FanOut
 from .scoreboard import Scoreboard
 from .table_checks import check_table
 from .vector_decoder import MemKind, ResultSource, VectorControl, VectorDecoder, XSource
@@ -250,23 +251,16 @@ class VectorUnit(wiring.Component):
         m.d.comb += [fault.eq(vfault_q | lane_fault_q), iss.fault.eq(fault),
                      iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest_q.as_unsigned()))]
 
-        # x results (``vt*``, ``vextract``): the lanes answer ``lane_delay + 1`` cycles
-        # after issue; the unit registers the value then, so it is due ``lane_delay + 2``
-        # cycles after issue (the cycle model's VTOX latency), when the core writes it to
-        # its register file through the late write port. The instruction's own choices
-        # travel along.
+        # x results (``vt*``, ``vextract``): registered from the lanes' answer
+        # ``lane_delay + 1`` cycles after issue, so due at the VTOX latency.
         answer_at = TIMING.lane_delay + 1
         x_source = Signal(XSource)
         m.d.comb += x_source.eq(delayed(m, ex.x_source, answer_at, "x_source"))
         x_lane = delayed(m, ex.imm[:_log2(n)], answer_at, "x_lane")
         extract = Cat(lane.answer.a for lane in self.lanes).word_select(x_lane, 16)
-        with m.Switch(x_source):
-            with m.Case(XSource.TEST):
-                m.d.sync += iss.x_result.eq(Cat(lane.answer.flag for lane in self.lanes))
-            with m.Case(XSource.EXTRACT):
-                m.d.sync += iss.x_result.eq(extract.as_signed())
-            with m.Default():
-                m.d.sync += iss.x_result.eq(0)
+        flags = Cat(lane.answer.flag for lane in self.lanes)
+        m.d.sync += iss.x_result.eq(Mux(x_source == XSource.TEST, flags,
+                                        Mux(x_source == XSource.EXTRACT, extract.as_signed(), 0)))
 
         # Scoreboard and memories ---------------------------------------------------------
         m.d.comb += [sb.issue.eq(steps), sb.writes.eq(ex.writes_v), sb.vd.eq(ex.vd),
