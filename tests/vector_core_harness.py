@@ -15,11 +15,11 @@ from amaranth.sim import Simulator
 
 from spikevec.hw.config import CoreConfig
 from spikevec.hw.rtl.core import Core
+from spikevec.hw.rtl.host_router import DRAIN_CYCLES
 from spikevec.sim.iss import Machine
 from spikevec.sw.asm import assemble
 
 MAX_CYCLES = 20000
-DRAIN = 5                 # cycles after the halt for MEM/WB and the vector P1-P3 to land
 STORE_NAMES = ("vstore", "vstorel")
 
 #: Small configurations that keep the simulation quick.
@@ -92,7 +92,7 @@ class Lockstep:
                     await ctx.tick()
                     if halted_at is None and ctx.get(core.status.halted):
                         halted_at = cycle
-                    if halted_at is not None and cycle - halted_at >= DRAIN:
+                    if halted_at is not None and cycle - halted_at >= DRAIN_CYCLES:
                         break
                 else:
                     raise AssertionError("The core did not halt within "
