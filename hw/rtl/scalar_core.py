@@ -89,6 +89,7 @@ from ..isa import BY_NAME, CSRS, FORMATS, INSTRUCTIONS, TIMING, Timing
 from .alu import (ALU_CONTROL, ALU_FLAGS, COUNT_OPS, COUNT_PARTIALS, Alu, count_combine,
                   count_partials)
 from .decoder import Decoder
+from .hazard_unit import LATE_STAGES, HazardUnit, Writer, check_cycle_model
 from .delay import delayed
 from .enums import Op, TrapCause
 from .load_store_unit import LoadStoreUnit
@@ -102,28 +103,7 @@ __all__ = ["ScalarCore", "PIPELINE_FILL"]
 # Cycles between ``start`` and the first instruction reaching EX, minus one: the cycle
 # counter starts this far below zero so that it counts cycle-model cycles.
 PIPELINE_FILL = 3
-# Stages after WB that carry a ``vtst*``/``vextract`` to its late register write (L1, L2).
-LATE_STAGES = 2
-
 _BRANCHES = tuple(ins.name for ins in INSTRUCTIONS if ins.timing == Timing.BRANCH)
-
-
-def _check_cycle_model(mul_latency: int) -> None:
-    """The pipeline implements scalar result latencies of 1 (forwarded from MEM), 2 (from
-    WB) and 3 (loads, through the register file), and the branch costs of the static
-    predictor; refuse a table asking for others."""
-    built = {Timing.ALU: 1, Timing.LOAD: 3, Timing.COUNT: 2, Timing.MUL: 1 + mul_latency,
-             Timing.JUMP: 1, Timing.VTOX: 2 + LATE_STAGES}
-    for timing, latency in built.items():
-        if TIMING.latency_of(timing) != latency and not (timing == Timing.MUL and
-                                                        mul_latency == 0):
-            raise ValueError(f"The cycle model gives {timing} instructions latency "
-                             f"{TIMING.latency_of(timing)} but the scalar core implements "
-                             f"{latency}; update ScalarCore's hazard logic.")
-    if (TIMING.predicted_penalty, TIMING.mispredict_penalty) != (1, 3):
-        raise ValueError("The scalar core redirects predicted-taken branches from ID (+1) "
-                         "and mispredictions from MEM (+3); the cycle model asks for "
-                         f"+{TIMING.predicted_penalty}/+{TIMING.mispredict_penalty}.")
 
 
 def _words_of(data: bytes, depth: int) -> list[int]:
@@ -166,7 +146,7 @@ class ScalarCore(wiring.Component):
 
     def __init__(self, config: CoreConfig, program=(), data: bytes = b"",
                  mul_latency: int = 1):
-        _check_cycle_model(mul_latency)
+        check_cycle_model(mul_latency)
         self.config = config
         self.mul_latency = mul_latency
         if len(program) > config.imem_words:
@@ -198,6 +178,7 @@ class ScalarCore(wiring.Component):
         m.submodules.alu = alu = Alu()
         m.submodules.lsu = lsu = LoadStoreUnit(cfg)
         m.submodules.multiplier = mul = Multiplier(self.mul_latency)
+        m.submodules.hazards = hz = HazardUnit()
         vec, status = self.vector, self.status
         ihost, dhost, xhost = self.imem_host, self.dmem_host, self.xreg_host
         df = dec.flags
@@ -278,7 +259,7 @@ class ScalarCore(wiring.Component):
         # staying in EX) and registered, so EX starts from flip-flops.
         # One-hot: from MEM, WB, the late value (L2) or the register file (whose choice
         # between its two banks joins here, so its read path has one multiplexer less).
-        fwd1, fwd2 = Signal(4), Signal(4)
+        fwd1, fwd2 = hz.fwd1, hz.fwd2
         a, b, op2 = Signal(32), Signal(32), Signal(32)
         for k, (operand, fwd) in enumerate(((a, fwd1), (b, fwd2)), start=1):
             live = getattr(rf, f"late{k}")
@@ -369,41 +350,22 @@ class ScalarCore(wiring.Component):
         m.d.comb += [imem_read.addr.eq(fetch_addr[2:]), imem_read.en.eq(id_free),
                      vec.id_advance.eq(id_go_early)]
 
-        # Forwarding selects and register-file reads for the next cycle's EX instruction:
-        # the one entering from ID (EX moves on to MEM, MEM to WB), or the one held in EX
-        # (MEM empties).
-        # The youngest writer wins; a ``vtst*``/``vextract`` is forwarded only from L2
-        # (readers wait for it; its result register in the unit is valid from then).
-        src1 = Mux(ex_hold, e_rs1, dec.rs1)
-        src2 = Mux(ex_hold, e_rs2, dec.rs2)
-        from_ex = e_live & e_writes_x & ~e_xlate & ~ex_hold
-        from_mem = m_valid & m_writes_x & ~m_xlate
-        wb_write = w_valid & w_writes_x & ~w_xlate
-        late_next = l1_valid & ~(wb_write & (w_rd == l1_rd))    # L2's valid next cycle
-        for fwd, src in ((fwd1, src1), (fwd2, src2)):
-            hit_ex = from_ex & (e_rd == src) & (src != 0)
-            hit_mem = from_mem & (m_rd == src) & (src != 0)
-            hit_late = late_next & (l1_rd == src)
-            m.d.sync += fwd.eq(Cat(hit_ex, ~hit_ex & hit_mem, ~hit_ex & ~hit_mem & hit_late,
-                                   ~hit_ex & ~hit_mem & ~hit_late))
-        def reads(reg):
-            return (dec.reads_rs1 & (dec.rs1 == reg)) | (dec.reads_rs2 & (dec.rs2 == reg))
-
-        # Wait cycles of the instruction entering EX: for a producer now in EX (it will
-        # be in MEM) latency - 1, for one now in MEM (it will be in WB) latency - 2, in
-        # WB latency - 3 (only loads and ``vtst*``/``vextract`` still matter there).
-        from_ex_wait = Mux(e_live & (e_rd != 0) & reads(e_rd),
-                           Mux(e_xlate, 3, Mux(e_load, 2, Mux(e_late, 1, 0))), 0)
-        # (A producer whose register a younger instruction writes again is shadowed: the
-        # reader gets, and waits for, the younger value only.)
-        ex_writes = e_live & e_writes_x
-        shadowed_mem = ex_writes & (e_rd == m_rd)
-        shadowed_wb = (ex_writes & (e_rd == w_rd)) | (m_valid & m_writes_x & (m_rd == w_rd))
-        from_mem_wait = Mux(m_valid & (m_rd != 0) & reads(m_rd) & ~shadowed_mem,
-                            Mux(m_xlate, 2, Mux(m_load, 1, 0)), 0)
-        from_wb_wait = w_valid & w_xlate & (w_rd != 0) & reads(w_rd) & ~shadowed_wb
-        wait = Signal(2)
-        m.d.comb += wait.eq(_max(_max(from_ex_wait, from_mem_wait), from_wb_wait))
+        # Forwarding selects, register-file reads and operand waits for the next cycle's
+        # EX instruction (hazard_unit.py): the one entering from ID (EX moves on to MEM,
+        # MEM to WB), or the one held in EX (MEM empties).
+        m.d.comb += [
+            hz.hold.eq(ex_hold), hz.ex_rs1.eq(e_rs1), hz.ex_rs2.eq(e_rs2),
+            hz.id_rs1.eq(dec.rs1), hz.id_rs2.eq(dec.rs2),
+            hz.id_reads_rs1.eq(dec.reads_rs1), hz.id_reads_rs2.eq(dec.reads_rs2),
+            hz.l1_valid.eq(l1_valid), hz.l1_rd.eq(l1_rd),
+            *_writer(hz.ex, valid=e_live, writes=e_writes_x, rd=e_rd, late=e_late,
+                     load=e_load, xlate=e_xlate),
+            *_writer(hz.mem, valid=m_valid, writes=m_writes_x, rd=m_rd, load=m_load,
+                     xlate=m_xlate),
+            *_writer(hz.wb, valid=w_valid, writes=w_writes_x, rd=w_rd, xlate=w_xlate),
+        ]
+        src1, src2, wait = hz.src1, hz.src2, hz.wait
+        wb_write, late_next = hz.wb_write, hz.late_next
 
         # Register file and host ports ------------------------------------------------------
         w_value = Signal(32)        # loads are aligned here, from the registered word
@@ -563,8 +525,10 @@ class ScalarCore(wiring.Component):
         return m
 
 
-def _max(x, y):
-    return Mux(x > y, x, y)
+def _writer(port, **fields):
+    """Statements driving the :class:`~.hazard_unit.Writer` input ``port`` (fields not
+    named: 0)."""
+    return [getattr(port, name).eq(fields.get(name, 0)) for name, _ in Writer.as_shape()]
 
 
 def _or_all(values):
