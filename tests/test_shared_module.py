@@ -73,7 +73,6 @@ def test_hierarchical_build_keeps_every_lane_port_direction():
     connected = re.findall(r"connect \\(\S+) ", cell)
     assert sorted(connected) == sorted(ports)
     lane = registry.components[LANE_MODULE]        # the prototype the module came from
-    assert lane.local_decode
     for path, member, _ in lane.signature.flatten(lane):
         port = "__".join(map(str, path))
         assert ports[port] == ("input" if member.flow.name == "In" else "output"), port
@@ -92,12 +91,12 @@ def test_replaced_lanes_raise_no_unused_warnings():
 def test_one_module_name_serves_one_set_of_parameters():
     registry = SharedModules()
     a = VectorLane(preset("lanes8"))
-    b = VectorLane(preset("default"), local_decode=True)
-    registry.instance(a, "lane", key=("lanes8", False))
-    registry.instance(a, "lane", key=("lanes8", False))     # the same parameters: fine
+    b = VectorLane(preset("default"))
+    registry.instance(a, "lane", key=("lanes8",))
+    registry.instance(a, "lane", key=("lanes8",))     # the same parameters: fine
     with pytest.raises(ValueError, match=r"'lane' is already registered .* needs its "
                                          r"own module name"):
-        registry.instance(b, "lane", key=("default", True))
+        registry.instance(b, "lane", key=("default",))
     assert list(registry.components) == ["lane"]
     assert shared_modules(object()) is None
     platform = PlainPlatform()

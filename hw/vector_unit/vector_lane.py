@@ -1,6 +1,6 @@
 """One lane of the vector unit: operand bypass, ALU, multiplier, generator, load /
 accumulate stage and the lane-local memory."""
-from amaranth.hdl import Const, Module, Mux, Signal, signed
+from amaranth.hdl import Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -10,7 +10,7 @@ from .lane_alu import LaneAlu
 from .lane_copy import lane_copy
 from .lane_multiplier import LaneMultiplier
 from .lane_rng import LaneRng
-from .vector_decoder import BSource, ResultSource, TestCond, VectorControl, VectorDecoder
+from .vector_decoder import BSource, ResultSource, TestCond, VectorControl
 from .vector_memory import undoable_store
 
 __all__ = ["Answer", "Bypass", "LoadControl", "VectorLane"]
@@ -52,6 +52,23 @@ class Answer(data.Struct):
     addr: signed(17)
 
 
+def _copy_controls(m, platform, ctl):
+    """The lane's copies (lane_copy) of the fields of ``ctl`` (:class:`VectorControl`,
+    of the next cycle) that a lane uses; returned as a ``VectorControl`` view whose other
+    fields are zero."""
+    ex = Signal(VectorControl, name="ex")
+    for field in _LANE_FIELDS:
+        value = Value.cast(getattr(ctl, field))
+        width = 16 if field == "imm" else len(value)
+        copy = lane_copy(m, platform, value[:width], width, f"ex_{field}")
+        m.d.comb += Value.cast(getattr(ex, field))[:width].eq(copy)
+    return ex
+
+
+#: The :class:`VectorControl` fields a lane reads (of ``imm``, the low 16 bits).
+_LANE_FIELDS = ("alu", "mul", "b_source", "test", "imm")
+
+
 class VectorLane(wiring.Component):
     """Lane datapath. Stages, counted from the cycle ``t`` the instruction is in the
     lane's EX (``TIMING.lane_delay`` cycles after the core's EX: the unit's control
@@ -59,9 +76,8 @@ class VectorLane(wiring.Component):
 
     Control arrives one cycle ahead and the lane registers its own copy
     (:func:`~.lane_copy.lane_copy`: no control flip-flop is shared by all lanes):
-    ``ex_next`` (the instruction in EX in the next cycle; with ``local_decode``, its
-    word and valid bit instead, ``word_next``/``valid_next``, which the lane decodes
-    itself with its own :class:`VectorDecoder`), ``sel_a_next``/``sel_b_next``
+    ``ex_next`` (the instruction in EX in the next cycle, decoded near the lane: the
+    unit decodes each group's relayed word), ``sel_a_next``/``sel_b_next``
     (its operand bypass), ``load_next`` (the load stage's control in the next cycle) and
     ``p2_result`` (the result select of the instruction now in P2). Below, ``ex``,
     ``sel_*``, ``load`` and ``p3_result`` are these copies.
@@ -103,14 +119,11 @@ class VectorLane(wiring.Component):
     ``host_rdata`` (latency 1), independent of the core port.
     """
 
-    def __init__(self, config: CoreConfig, local_decode: bool = False):
+    def __init__(self, config: CoreConfig):
         self.config = config
-        self.local_decode = local_decode
         self.elements = elements = config.lane_mem_elements
-        control = ({"word_next": In(32), "valid_next": In(1)} if local_decode else
-                   {"ex_next": In(VectorControl)})
         super().__init__({
-            **control,
+            "ex_next": In(VectorControl),
             "sel_a_next": In(Bypass), "sel_b_next": In(Bypass),
             "rf_a": In(16), "rf_b": In(16),
             "scalar": In(16), "mask": In(1),
@@ -138,16 +151,7 @@ class VectorLane(wiring.Component):
         m.submodules.lmem = self.lmem
         # This lane's copies of the unit's control (see lane_copy.py), each sampled from
         # the value the unit has for it one cycle earlier.
-        if self.local_decode:
-            # The instruction word is copied and decoded here, so no decode logic sits
-            # between the unit's registers and the lanes (see VectorUnit).
-            m.submodules.decoder = decoder = VectorDecoder(self.config)
-            word = lane_copy(m, platform, self.word_next, 32, "word")
-            valid = lane_copy(m, platform, self.valid_next, 1, "valid")
-            m.d.comb += [decoder.word.eq(word), decoder.valid.eq(valid)]
-            ex = decoder.ctl
-        else:
-            ex = lane_copy(m, platform, self.ex_next, VectorControl, "ex")
+        ex = _copy_controls(m, platform, self.ex_next)
         sel_a = lane_copy(m, platform, self.sel_a_next, Bypass, "sel_a")
         sel_b = lane_copy(m, platform, self.sel_b_next, Bypass, "sel_b")
         load = lane_copy(m, platform, self.load_next, LoadControl, "load")

@@ -77,7 +77,7 @@ from ..isa import TIMING
 from ..rtl.delay import delayed
 from ..rtl.shared_module import shared_modules
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
-from .relay import FanOut
+from .relay import GROUP, FanOut
 from .scoreboard import Scoreboard
 from .table_checks import check_table
 from .vector_decoder import MemKind, ResultSource, VectorControl, VectorDecoder, XSource
@@ -85,14 +85,7 @@ from .vector_lane import Bypass, LoadControl, VectorLane
 from .vector_memory import VectorMemory
 from .vector_register_file import REGISTERS, VectorRegisterFile
 
-__all__ = ["VectorUnit", "LOCAL_DECODE_LANES"]
-
-#: From this many lanes on, each lane decodes its own copy of the instruction word:
-#: the unit's decoded control, fanned out to lanes spread over the chip, was the
-#: critical path at 32 lanes (decode logic, then up to 20 ns of routing). With 8 lanes
-#: the lane's own decoder in front of its lane-memory address costs more (70.4 ->
-#: 63.6 MHz on the ULX3S-85F), so the unit decodes once there.
-LOCAL_DECODE_LANES = 32
+__all__ = ["VectorUnit"]
 
 
 def _log2(n: int) -> int:
@@ -126,8 +119,7 @@ class VectorUnit(wiring.Component):
         })
         self.regfile = VectorRegisterFile(lanes)
         self.vmem = VectorMemory(config)
-        self.local_decode = lanes >= LOCAL_DECODE_LANES
-        self.lanes = [VectorLane(config, self.local_decode) for _ in range(lanes)]
+        self.lanes = [VectorLane(config) for _ in range(lanes)]
 
     def elaborate(self, platform):
         check_table()
@@ -143,7 +135,7 @@ class VectorUnit(wiring.Component):
         shared = shared_modules(platform)
         for i, lane in enumerate(self.lanes):
             m.submodules[f"lane{i}"] = lane if shared is None else shared.instance(
-                lane, "spikevec_vector_lane", (cfg.fingerprint(), self.local_decode))
+                lane, "spikevec_vector_lane", cfg.fingerprint())
 
         # The lanes, the register file and the vector memory run LANE_DELAY cycles behind
         # the core: all the unit sends them passes the register tree (relay.py).
@@ -163,14 +155,15 @@ class VectorUnit(wiring.Component):
             m.d.sync += ex.eq(dec.ctl)
         following = Signal(VectorControl)     # the instruction in EX in the next cycle
         m.d.comb += following.eq(Mux(iss.id_advance, dec.ctl.as_value(), ex.as_value()))
-        if self.local_decode:
-            # Its word, for the lanes (each decodes its own copy).
-            ex_word, ex_valid = Signal(32), Signal()
-            with m.If(iss.id_advance):
-                m.d.sync += [ex_word.eq(iss.id_word), ex_valid.eq(iss.id_valid)]
-            following_word, following_valid = Signal(32), Signal()
-            m.d.comb += [following_word.eq(Mux(iss.id_advance, iss.id_word, ex_word)),
-                         following_valid.eq(Mux(iss.id_advance, iss.id_valid, ex_valid))]
+        # Its word, for the lanes: the relay tree carries the word (33 bits, not the
+        # decoded control) and each group of lanes decodes it behind its relay, in front
+        # of the lanes' own copies (see "Lanes" below).
+        ex_word, ex_valid = Signal(32), Signal()
+        with m.If(iss.id_advance):
+            m.d.sync += [ex_word.eq(iss.id_word), ex_valid.eq(iss.id_valid)]
+        following_word, following_valid = Signal(32), Signal()
+        m.d.comb += [following_word.eq(Mux(iss.id_advance, iss.id_word, ex_word)),
+                     following_valid.eq(Mux(iss.id_advance, iss.id_valid, ex_valid))]
         # Port A reads vd for the instructions that read it (vsel, vlacc, vlacc8), else
         # vs1: none reads both (checked by table_checks), so two ports suffice.
         read_a = Signal(5)
@@ -288,10 +281,14 @@ class VectorUnit(wiring.Component):
         m.d.sync += [load1.lane.eq(lane_mem), load1.byte.eq(ex.byte),
                      load1.shift.eq(ex.shift), load1.half.eq(vaddr[_log2(n)])]
         scalar = Mux(ex.scalar_rs2, iss.rs2_value, iss.rs1_value)[:16]
-        if self.local_decode:
-            words, valids = fan.add(following_word, 32, "word"), fan.add(following_valid, 1, "valid")
-        else:
-            exs = fan.add(following, VectorControl, "ex")
+        words, valids = fan.add(following_word, 32, "word"), fan.add(following_valid, 1, "valid")
+        for g, first in enumerate(range(0, n, GROUP)):
+            # One decoder per relay group, between the relay (near its lanes) and the
+            # lanes' copies of the control: no decode logic in a lane's EX, no long net
+            # behind a decoder, and a quarter of the decoders of one per lane.
+            m.submodules[f"group_decoder{g}"] = group_dec = VectorDecoder(cfg)
+            m.d.comb += [group_dec.word.eq(words[first]), group_dec.valid.eq(valids[first])]
+            m.d.comb += [lane.ex_next.eq(group_dec.ctl) for lane in self.lanes[first:first + GROUP]]
         sel_as, sel_bs = fan.add(sels[0], Bypass, "sel_a"), fan.add(sels[1], Bypass, "sel_b")
         scalars, masks = fan.add(scalar, 16, "scalar"), fan.add(iss.rs1_value, 32, "mask")
         rng_steps = fan.add(tries & ex.rng_step, 1, "rng_step")
@@ -302,11 +299,6 @@ class VectorUnit(wiring.Component):
         loads = fan.add(load1, LoadControl, "load")
         p2_results = fan.add(p2_res, ResultSource, "p2_result")
         for i, lane in enumerate(self.lanes):
-            if self.local_decode:
-                m.d.comb += [lane.word_next.eq(words[i]),
-                             lane.valid_next.eq(valids[i])]
-            else:
-                m.d.comb += lane.ex_next.eq(exs[i])
             m.d.comb += [
                 lane.sel_a_next.eq(sel_as[i]),
                 lane.sel_b_next.eq(sel_bs[i]),
