@@ -11,16 +11,26 @@ enters each lane's own copy. Each hop gets a whole clock period.
 
 Yosys merges flip-flops with identical inputs, which would fold the group registers
 back into one. In a board build (a :class:`~..rtl.shared_module.SharedModules` registry
-on the platform) every relay is an instance of one kept module, ``spikevec_relay``, so
-the copies survive; elsewhere (simulation) they are ordinary registers.
+on the platform) every relay of a tree is an instance of one kept module
+(``spikevec_relay`` for the core's tree), so the copies survive; elsewhere (simulation)
+they are ordinary registers.
+
+The host's accesses to lane and vector memory take trees of their own (``name``
+``lmem_host_relay``, ``vmem_host_relay``): the host router's single address and data
+registers reaching every lane memory and every vector-memory column were the critical
+path of the 32-lane build at commit 5887c13 (48.4 MHz, 20 ns of routing). They make the
+host read latency of those spaces :data:`~..rtl.signatures.VECTOR_HOST_LATENCY`
+(checked here).
 """
 from amaranth.hdl import Cat, Module, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..isa import TIMING
+from ..rtl.delay import delayed
+from ..rtl.signatures import VECTOR_HOST_LATENCY
 
-__all__ = ["Relay", "FanOut", "GROUP"]
+__all__ = ["Relay", "FanOut", "HostGroups", "GROUP"]
 
 #: Lanes fed by one relay.
 GROUP = 4
@@ -31,6 +41,10 @@ if TIMING.lane_delay != LEVELS:
     raise AssertionError(f"The cycle model puts the lanes {TIMING.lane_delay} cycles behind "
                          f"the core, but the relay tree has {LEVELS} levels; change "
                          "FanOut to match.")
+if VECTOR_HOST_LATENCY != LEVELS + 2:
+    raise AssertionError(f"VECTOR_HOST_LATENCY is {VECTOR_HOST_LATENCY}, but the host relay "
+                         f"tree ({LEVELS}), the memory read (1) and the group read register "
+                         f"(1) take {LEVELS + 2} cycles.")
 
 
 class Relay(wiring.Component):
@@ -50,10 +64,13 @@ class FanOut:
     """Values the unit sends to every one of ``lanes`` lanes, each delayed by
     :data:`LEVELS` cycles through the tree. :meth:`add` returns one signal per lane
     (lane ``i`` reads the relay of group ``i // GROUP``); :meth:`build` makes the tree once
-    every value has been added."""
+    every value has been added. ``name``: the tree's submodules are ``{name}{g}`` and,
+    in a board build, instances of the kept module ``spikevec_{name}`` (one per tree:
+    trees differ in width)."""
 
-    def __init__(self, lanes: int):
+    def __init__(self, lanes: int, name: str = "relay"):
         self.lanes = lanes
+        self.name = name
         self._values = []        # (value, per-lane signals)
 
     def add(self, value, shape, name: str) -> list:
@@ -65,15 +82,73 @@ class FanOut:
         """Add the central register and the relays to ``m``; ``shared``: the platform's
         shared-module registry or ``None``."""
         bundle = Cat(value for value, _ in self._values)
-        central = Signal(len(bundle), name="fanout_central")
+        central = Signal(len(bundle), name=f"{self.name}_central")
         m.d.sync += central.eq(bundle)
         for g in range(-(-self.lanes // GROUP)):
             relay = Relay(len(bundle))
-            m.submodules[f"relay{g}"] = relay if shared is None else shared.instance(
-                relay, "spikevec_relay", len(bundle))
+            m.submodules[f"{self.name}{g}"] = relay if shared is None else shared.instance(
+                relay, f"spikevec_{self.name}", len(bundle))
             m.d.comb += relay.d.eq(central)
             start = 0
             for value, outs in self._values:
                 for out in outs[g * GROUP:(g + 1) * GROUP]:
                     m.d.comb += Value.cast(out).eq(relay.q[start:start + len(value)])
                 start += len(value)
+
+
+class HostGroups:
+    """A host port (:class:`~..rtl.signatures.HostMemorySignature` with latency
+    :data:`~..rtl.signatures.VECTOR_HOST_LATENCY`, driven by the host router) of a memory
+    spread over the groups of :data:`GROUP` lanes: word ``a`` is lanes ``2k`` and
+    ``2k + 1`` at index ``a // (lanes/2)`` (a row or lane-memory element),
+    ``k = a % (lanes/2)``, so group ``g`` holds the :attr:`group_words` words with
+    ``k // group_words == g``.
+
+    Built in ``m``: ``addr``, ``wdata`` and ``we`` pass a :class:`FanOut` tree named
+    ``name`` (``shared``: the platform's shared-module registry or ``None``). Per group
+    ``g``: :attr:`index` ``[g]`` (the row or element), :attr:`wdata` ``[g]`` (32) and
+    :attr:`we` ``[g]`` (one write enable per word of the group, word ``j`` is lanes
+    ``GROUP g + 2j`` and ``+ 1``), all :data:`LEVELS` cycles after the port's. The owner
+    drives its memories' host ports with them and passes their read data (latency 1,
+    the group's lanes concatenated) to :meth:`read`, which registers the addressed word
+    per group and selects the group for ``host.rdata``."""
+
+    def __init__(self, m, host, lanes: int, name: str, shared):
+        if lanes % GROUP:
+            raise ValueError(f"{lanes} lanes do not split into groups of {GROUP}.")
+        self.m, self.host, self.name = m, host, name
+        self.group_words = GROUP // 2
+        self.groups = lanes // GROUP
+        self.word_bits = (lanes // 2 - 1).bit_length()          # word within a row
+        self.local_bits = (self.group_words - 1).bit_length()   # word within a group
+        fan = FanOut(lanes, name)
+        addrs = fan.add(host.addr, len(host.addr), f"{name}_addr")
+        wdatas = fan.add(host.wdata, 32, f"{name}_wdata")
+        wes = fan.add(host.we, 1, f"{name}_we")
+        fan.build(m, shared)
+        self.index, self.wdata, self.we, self._local_q = [], [], [], []
+        for g in range(self.groups):
+            first = g * GROUP
+            addr, word = addrs[first], addrs[first][:self.word_bits]
+            self.index.append(addr[self.word_bits:])
+            self.wdata.append(wdatas[first])
+            self.we.append(Cat(wes[first] & (word == g * self.group_words + j)
+                               for j in range(self.group_words)))
+            local_q = Signal(max(1, self.local_bits), name=f"{name}_word{g}_q")
+            m.d.sync += local_q.eq(word[:self.local_bits])     # the memory's latency
+            self._local_q.append(local_q)
+
+    def read(self, group_rdata) -> None:
+        """Drive ``host.rdata`` from ``group_rdata[g]`` (group ``g``'s memories' read
+        data, ``16 * GROUP`` bits, latency 1 after :attr:`index`)."""
+        m, host = self.m, self.host
+        registered = []
+        for g, data in enumerate(group_rdata):
+            q = Signal(32, name=f"{self.name}_rdata{g}")
+            m.d.sync += q.eq(Value.cast(data).word_select(self._local_q[g], 32)
+                             if self.local_bits else Value.cast(data)[:32])
+            registered.append(q)
+        group = delayed(m, host.addr[self.local_bits:self.word_bits], VECTOR_HOST_LATENCY,
+                        f"{self.name}_group")
+        m.d.comb += host.rdata.eq(Cat(*registered).word_select(group, 32)
+                                  if self.groups > 1 else registered[0])

@@ -7,14 +7,18 @@ drove all 128 of its block RAMs across the chip: 22.2 ns of routing to the farth
 critical path of the build (43.5 MHz). Now the vector unit sends each column's row and
 store through the relay of its lanes' group (:class:`~.relay.FanOut`), so each address
 register drives the 16 block RAMs of one column, next to the lanes that use its data.
+The host port does the same through a tree of its own (:class:`~.relay.HostGroups`):
+each column has its own host address, data and write-enable registers and its own
+registered read data, and only the final selection of the column is central.
 """
-from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
-from ..rtl.signatures import HostMemorySignature
-from .relay import GROUP
+from ..rtl.shared_module import shared_modules
+from ..rtl.signatures import VECTOR_HOST_LATENCY, HostMemorySignature
+from .relay import GROUP, HostGroups
 
 __all__ = ["VectorMemory", "undoable_store", "undo_due"]
 
@@ -73,7 +77,9 @@ class VectorMemory(wiring.Component):
       cycle: a read enable would put a hold multiplexer behind the block RAMs);
       ``write[c]`` writes column ``c`` of ``wdata`` (in) to ``row[c]`` at the end of the
       cycle (a read in that cycle returns the old data).
-    * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency 1): word
+    * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency
+      :data:`~..rtl.signatures.VECTOR_HOST_LATENCY`: the host relay tree, the memory
+      and a read register per column; :class:`~.relay.HostGroups`): word
       ``a`` is bytes ``4a`` to ``4a + 3`` (lanes ``2k`` and ``2k + 1`` of row
       ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A read of a row that the
       other port writes in the same cycle returns the new data (the read ports are
@@ -94,7 +100,8 @@ class VectorMemory(wiring.Component):
             "row": In(data.ArrayLayout(rows, self.columns)),
             "write": In(data.ArrayLayout(1, self.columns)),
             "wdata": In(16 * config.lanes), "rdata": Out(16 * config.lanes),
-            "host": Out(HostMemorySignature(config.vmem_bytes // 4)),
+            "host": Out(HostMemorySignature(config.vmem_bytes // 4,
+                                            latency=VECTOR_HOST_LATENCY)),
         })
         self.mems = [memory.Memory(shape=16 * self.column_lanes, depth=config.vmem_vectors,
                                    init=[]) for _ in range(self.columns)]
@@ -112,15 +119,11 @@ class VectorMemory(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        words = self.config.lanes // 2             # host words per row
         column_words = self.column_lanes // 2
-        word_bits = (words - 1).bit_length()
         width = 16 * self.column_lanes
-        host = self.host
-        host_row, host_word = host.addr[word_bits:], host.addr[:word_bits]
-        host_word_q = Signal(max(1, word_bits))
-        m.d.sync += host_word_q.eq(host_word)
-        host_we = host.we.replicate(words) & (Const(1, words) << host_word)[:words]
+        host = HostGroups(m, self.host, self.config.lanes, "vmem_host_relay",
+                          shared_modules(platform))
+        assert host.groups == self.columns and host.group_words == column_words
         host_rdata = []
         for c, mem in enumerate(self.mems):
             m.submodules[f"mem{c}"] = mem
@@ -136,12 +139,10 @@ class VectorMemory(wiring.Component):
                 core_write.addr.eq(self.row[c]), core_write.en.eq(self.write[c]),
                 core_write.data.eq(self.wdata[width * c:width * (c + 1)]),
                 self.rdata[width * c:width * (c + 1)].eq(core_read.data),
-                host_read.addr.eq(host_row), host_write.addr.eq(host_row),
-                host_write.data.eq(host.wdata.replicate(column_words)),
-                host_write.en.eq(host_we[column_words * c:column_words * (c + 1)]),
+                host_read.addr.eq(host.index[c]), host_write.addr.eq(host.index[c]),
+                host_write.data.eq(host.wdata[c].replicate(column_words)),
+                host_write.en.eq(host.we[c]),
             ]
             host_rdata.append(host_read.data)
-        host_rdata = Cat(*host_rdata)
-        m.d.comb += host.rdata.eq(host_rdata.word_select(host_word_q, 32) if words > 1
-                                  else host_rdata[:32])
+        host.read(host_rdata)
         return m
