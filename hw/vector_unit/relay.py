@@ -15,12 +15,11 @@ on the platform) every relay of a tree is an instance of one kept module
 (``spikevec_relay`` for the core's tree), so the copies survive; elsewhere (simulation)
 they are ordinary registers.
 
-The host's accesses to lane and vector memory take trees of their own (``name``
-``lmem_host_relay``, ``vmem_host_relay``): the host router's single address and data
-registers reaching every lane memory and every vector-memory column were the critical
-path of the 32-lane build at commit 5887c13 (48.4 MHz, 20 ns of routing). They make the
-host read latency of those spaces :data:`~..rtl.signatures.VECTOR_HOST_LATENCY`
-(checked here).
+The host's accesses to lane and vector memory pass the same tree (:class:`HostGroups`):
+the host router's single address and data registers reaching every lane memory and
+every vector-memory column were the critical path of the 32-lane build at commit
+5887c13 (48.4 MHz, 20 ns of routing). That makes the host read latency of those spaces
+:data:`~..rtl.signatures.VECTOR_HOST_LATENCY` (checked here).
 """
 from amaranth.hdl import Cat, Module, Signal, Value
 from amaranth.lib import wiring
@@ -104,16 +103,18 @@ class HostGroups:
     ``k = a % (lanes/2)``, so group ``g`` holds the :attr:`group_words` words with
     ``k // group_words == g``.
 
-    Built in ``m``: ``addr``, ``wdata`` and ``we`` pass a :class:`FanOut` tree named
-    ``name`` (``shared``: the platform's shared-module registry or ``None``). Per group
-    ``g``: :attr:`index` ``[g]`` (the row or element), :attr:`wdata` ``[g]`` (32) and
-    :attr:`we` ``[g]`` (one write enable per word of the group, word ``j`` is lanes
-    ``GROUP g + 2j`` and ``+ 1``), all :data:`LEVELS` cycles after the port's. The owner
-    drives its memories' host ports with them and passes their read data (latency 1,
-    the group's lanes concatenated) to :meth:`read`, which registers the addressed word
-    per group and selects the group for ``host.rdata``."""
+    Built in ``m``: ``addr``, ``wdata`` and ``we`` are added to ``fan`` (the unit's
+    :class:`FanOut`, whose relays they share: a separate tree, with kept relay modules
+    of its own, made Yosys 0.5x wire relay outputs together in the 32-lane build), values
+    named ``{name}_*``. Per group ``g``: :attr:`index` ``[g]`` (the row or element),
+    :attr:`wdata` ``[g]`` (32) and :attr:`we` ``[g]`` (one write enable per word of the
+    group, word ``j`` is lanes ``GROUP g + 2j`` and ``+ 1``), all :data:`LEVELS` cycles
+    after the port's. The owner drives its memories' host ports with them and passes
+    their read data (latency 1, the group's lanes concatenated) to :meth:`read`, which
+    registers the addressed word per group and selects the group for ``host.rdata``."""
 
-    def __init__(self, m, host, lanes: int, name: str, shared):
+    def __init__(self, m, host, fan: FanOut, name: str):
+        lanes = fan.lanes
         if lanes % GROUP:
             raise ValueError(f"{lanes} lanes do not split into groups of {GROUP}.")
         self.m, self.host, self.name = m, host, name
@@ -121,11 +122,9 @@ class HostGroups:
         self.groups = lanes // GROUP
         self.word_bits = (lanes // 2 - 1).bit_length()          # word within a row
         self.local_bits = (self.group_words - 1).bit_length()   # word within a group
-        fan = FanOut(lanes, name)
         addrs = fan.add(host.addr, len(host.addr), f"{name}_addr")
         wdatas = fan.add(host.wdata, 32, f"{name}_wdata")
         wes = fan.add(host.we, 1, f"{name}_we")
-        fan.build(m, shared)
         self.index, self.wdata, self.we, self._local_q = [], [], [], []
         for g in range(self.groups):
             first = g * GROUP

@@ -7,18 +7,16 @@ drove all 128 of its block RAMs across the chip: 22.2 ns of routing to the farth
 critical path of the build (43.5 MHz). Now the vector unit sends each column's row and
 store through the relay of its lanes' group (:class:`~.relay.FanOut`), so each address
 register drives the 16 block RAMs of one column, next to the lanes that use its data.
-The host port does the same through a tree of its own (:class:`~.relay.HostGroups`):
-each column has its own host address, data and write-enable registers and its own
-registered read data, and only the final selection of the column is central.
+The host port is per column too: the vector unit sends each column its host index,
+data and write enables through the same relays (:class:`~.relay.HostGroups`) and
+registers each column's host read data before choosing the column.
 """
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
-from ..rtl.shared_module import shared_modules
-from ..rtl.signatures import VECTOR_HOST_LATENCY, HostMemorySignature
-from .relay import GROUP, HostGroups
+from .relay import GROUP
 
 __all__ = ["VectorMemory", "undoable_store", "undo_due"]
 
@@ -77,14 +75,17 @@ class VectorMemory(wiring.Component):
       cycle: a read enable would put a hold multiplexer behind the block RAMs);
       ``write[c]`` writes column ``c`` of ``wdata`` (in) to ``row[c]`` at the end of the
       cycle (a read in that cycle returns the old data).
-    * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency
-      :data:`~..rtl.signatures.VECTOR_HOST_LATENCY`: the host relay tree, the memory
-      and a read register per column; :class:`~.relay.HostGroups`): word
-      ``a`` is bytes ``4a`` to ``4a + 3`` (lanes ``2k`` and ``2k + 1`` of row
-      ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A read of a row that the
-      other port writes in the same cycle returns the new data (the read ports are
-      transparent across ports, which ECP5 block RAM needs Yosys to add a small bypass
-      for; old-data semantics would force the memory into flip-flops).
+    * host port, per column ``c``: ``host_index[c]`` (in, the row), ``host_wdata[c]``
+      (in, 32) and ``host_we[c]`` (in, one bit per host word of the column: word ``j``
+      is lanes ``2j`` and ``2j + 1`` of the column, written with ``host_wdata[c]`` at
+      the end of the cycle); ``host_rdata[c]`` (out, the column's ``16 * GROUP`` bits
+      of the row addressed in the previous cycle), at any time. The vector unit maps
+      the host words onto it (:class:`~.relay.HostGroups`: word ``a`` of the space is
+      lanes ``2k`` and ``2k + 1`` of row ``a // (lanes/2)``, ``k = a % (lanes/2)``). A
+      read of a row that the other port writes in the same cycle returns the new data
+      (the read ports are transparent across ports, which ECP5 block RAM needs Yosys to
+      add a small bypass for; old-data semantics would force the memory into
+      flip-flops).
     """
 
     def __init__(self, config: CoreConfig):
@@ -100,8 +101,10 @@ class VectorMemory(wiring.Component):
             "row": In(data.ArrayLayout(rows, self.columns)),
             "write": In(data.ArrayLayout(1, self.columns)),
             "wdata": In(16 * config.lanes), "rdata": Out(16 * config.lanes),
-            "host": Out(HostMemorySignature(config.vmem_bytes // 4,
-                                            latency=VECTOR_HOST_LATENCY)),
+            "host_index": In(data.ArrayLayout(rows, self.columns)),
+            "host_wdata": In(data.ArrayLayout(32, self.columns)),
+            "host_we": In(data.ArrayLayout(self.column_lanes // 2, self.columns)),
+            "host_rdata": Out(data.ArrayLayout(16 * self.column_lanes, self.columns)),
         })
         self.mems = [memory.Memory(shape=16 * self.column_lanes, depth=config.vmem_vectors,
                                    init=[]) for _ in range(self.columns)]
@@ -121,10 +124,6 @@ class VectorMemory(wiring.Component):
         m = Module()
         column_words = self.column_lanes // 2
         width = 16 * self.column_lanes
-        host = HostGroups(m, self.host, self.config.lanes, "vmem_host_relay",
-                          shared_modules(platform))
-        assert host.groups == self.columns and host.group_words == column_words
-        host_rdata = []
         for c, mem in enumerate(self.mems):
             m.submodules[f"mem{c}"] = mem
             # Each read port sees the other port's write of the same cycle (transparent):
@@ -139,10 +138,9 @@ class VectorMemory(wiring.Component):
                 core_write.addr.eq(self.row[c]), core_write.en.eq(self.write[c]),
                 core_write.data.eq(self.wdata[width * c:width * (c + 1)]),
                 self.rdata[width * c:width * (c + 1)].eq(core_read.data),
-                host_read.addr.eq(host.index[c]), host_write.addr.eq(host.index[c]),
-                host_write.data.eq(host.wdata[c].replicate(column_words)),
-                host_write.en.eq(host.we[c]),
+                host_read.addr.eq(self.host_index[c]), host_write.addr.eq(self.host_index[c]),
+                host_write.data.eq(self.host_wdata[c].replicate(column_words)),
+                host_write.en.eq(self.host_we[c]),
+                self.host_rdata[c].eq(host_read.data),
             ]
-            host_rdata.append(host_read.data)
-        host.read(host_rdata)
         return m

@@ -283,7 +283,12 @@ class VectorUnit(wiring.Component):
         faulted = delayed(m, fault, late - 1, "vstore_fault")
         for c, first in enumerate(range(0, n, vmem.column_lanes)):
             m.d.comb += [vmem.row[c].eq(rows[first]), vmem.write[c].eq(vstores[first] & ~faulted)]
-        wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
+        vmem_host = HostGroups(m, self.vmem_host, fan, "vmem_host")
+        for c in range(vmem.columns):
+            m.d.comb += [vmem.host_index[c].eq(vmem_host.index[c]),
+                         vmem.host_wdata[c].eq(vmem_host.wdata[c]),
+                         vmem.host_we[c].eq(vmem_host.we[c])]
+        vmem_host.read([vmem.host_rdata[c] for c in range(vmem.columns)])
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
         # Lanes --------------------------------------------------------------------------
@@ -326,7 +331,7 @@ class VectorUnit(wiring.Component):
                 lane.vmem_bytes.eq(Cat(row[8 * i:8 * (i + 1)], row[8 * (n + i):8 * (n + i + 1)])),
                 lane.p2_result.eq(p2_results[i]),
             ]
-        self._lane_memory_host(m, shared)
+        self._lane_memory_host(m, fan)
 
         # P1 -> P4 bookkeeping, register write, retire -------------------------------------
         m.d.sync += [p1_w.eq(steps & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
@@ -341,10 +346,10 @@ class VectorUnit(wiring.Component):
         fan.build(m, shared)
         return m
 
-    def _lane_memory_host(self, m, shared):
+    def _lane_memory_host(self, m, fan):
         """LMEM host words: element ``a // (lanes/2)`` of lanes ``2k`` and ``2k + 1``
         (``k = a % (lanes/2)``), through the host relay tree (:class:`HostGroups`)."""
-        host = HostGroups(m, self.lmem_host, self.config.lanes, "lmem_host_relay", shared)
+        host = HostGroups(m, self.lmem_host, fan, "lmem_host")
         group_rdata = []
         for g in range(host.groups):
             lanes = self.lanes[g * GROUP:(g + 1) * GROUP]
