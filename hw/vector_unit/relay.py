@@ -11,9 +11,8 @@ enters each lane's own copy. Each hop gets a whole clock period.
 
 Yosys merges flip-flops with identical inputs, which would fold the group registers
 back into one. In a board build (a :class:`~..rtl.shared_module.SharedModules` registry
-on the platform) every relay of a tree is an instance of one kept module
-(``spikevec_relay`` for the core's tree), so the copies survive; elsewhere (simulation)
-they are ordinary registers.
+on the platform) every relay is an instance of one kept module, ``spikevec_relay``, so
+the copies survive; elsewhere (simulation) they are ordinary registers.
 
 The host's accesses to lane and vector memory pass the same tree (:class:`HostGroups`):
 the host router's single address and data registers reaching every lane memory and
@@ -63,13 +62,10 @@ class FanOut:
     """Values the unit sends to every one of ``lanes`` lanes, each delayed by
     :data:`LEVELS` cycles through the tree. :meth:`add` returns one signal per lane
     (lane ``i`` reads the relay of group ``i // GROUP``); :meth:`build` makes the tree once
-    every value has been added. ``name``: the tree's submodules are ``{name}{g}`` and,
-    in a board build, instances of the kept module ``spikevec_{name}`` (one per tree:
-    trees differ in width)."""
+    every value has been added."""
 
-    def __init__(self, lanes: int, name: str = "relay"):
+    def __init__(self, lanes: int):
         self.lanes = lanes
-        self.name = name
         self._values = []        # (value, per-lane signals)
 
     def add(self, value, shape, name: str) -> list:
@@ -81,12 +77,12 @@ class FanOut:
         """Add the central register and the relays to ``m``; ``shared``: the platform's
         shared-module registry or ``None``."""
         bundle = Cat(value for value, _ in self._values)
-        central = Signal(len(bundle), name=f"{self.name}_central")
+        central = Signal(len(bundle), name="fanout_central")
         m.d.sync += central.eq(bundle)
         for g in range(-(-self.lanes // GROUP)):
             relay = Relay(len(bundle))
-            m.submodules[f"{self.name}{g}"] = relay if shared is None else shared.instance(
-                relay, f"spikevec_{self.name}", len(bundle))
+            m.submodules[f"relay{g}"] = relay if shared is None else shared.instance(
+                relay, "spikevec_relay", len(bundle))
             m.d.comb += relay.d.eq(central)
             start = 0
             for value, outs in self._values:
@@ -104,9 +100,10 @@ class HostGroups:
     ``k // group_words == g``.
 
     Built in ``m``: ``addr``, ``wdata`` and ``we`` are added to ``fan`` (the unit's
-    :class:`FanOut`, whose relays they share: a separate tree, with kept relay modules
-    of its own, made Yosys 0.5x wire relay outputs together in the 32-lane build), values
-    named ``{name}_*``. Per group ``g``: :attr:`index` ``[g]`` (the row or element),
+    :class:`FanOut`, whose relays they share: separate host trees, with kept relay
+    modules of their own, left the core tree's relay outputs with conflicting drivers
+    after Yosys synthesis of the 32-lane build, cause not found), values named
+    ``{name}_*``. Per group ``g``: :attr:`index` ``[g]`` (the row or element),
     :attr:`wdata` ``[g]`` (32) and :attr:`we` ``[g]`` (one write enable per word of the
     group, word ``j`` is lanes ``GROUP g + 2j`` and ``+ 1``), all :data:`LEVELS` cycles
     after the port's. The owner drives its memories' host ports with them and passes
