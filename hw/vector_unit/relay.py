@@ -106,9 +106,12 @@ class HostGroups:
     ``{name}_*``. Per group ``g``: :attr:`index` ``[g]`` (the row or element),
     :attr:`wdata` ``[g]`` (32) and :attr:`we` ``[g]`` (one write enable per word of the
     group, word ``j`` is lanes ``GROUP g + 2j`` and ``+ 1``), all :data:`LEVELS` cycles
-    after the port's. The owner drives its memories' host ports with them and passes
-    their read data (latency 1, the group's lanes concatenated) to :meth:`read`, which
-    registers the addressed word per group and selects the group for ``host.rdata``."""
+    after the port's, and :attr:`word` ``[g]`` (the word ``j`` addressed within the
+    group, for reads). The owner drives its memories' host ports with them and either
+    passes their read data (latency 1, the group's lanes concatenated) to :meth:`read`,
+    which registers the addressed word per group, or registers the addressed word per
+    group itself and passes those to :meth:`select`; :meth:`select` chooses the group
+    for ``host.rdata``."""
 
     def __init__(self, m, host, fan: FanOut, name: str):
         lanes = fan.lanes
@@ -122,7 +125,7 @@ class HostGroups:
         addrs = fan.add(host.addr, len(host.addr), f"{name}_addr")
         wdatas = fan.add(host.wdata, 32, f"{name}_wdata")
         wes = fan.add(host.we, 1, f"{name}_we")
-        self.index, self.wdata, self.we, self._local_q = [], [], [], []
+        self.index, self.wdata, self.we, self.word = [], [], [], []
         for g in range(self.groups):
             first = g * GROUP
             addr, word = addrs[first], addrs[first][:self.word_bits]
@@ -130,20 +133,31 @@ class HostGroups:
             self.wdata.append(wdatas[first])
             self.we.append(Cat(wes[first] & (word == g * self.group_words + j)
                                for j in range(self.group_words)))
-            local_q = Signal(max(1, self.local_bits), name=f"{name}_word{g}_q")
-            m.d.sync += local_q.eq(word[:self.local_bits])     # the memory's latency
-            self._local_q.append(local_q)
+            self.word.append(word[:self.local_bits])
 
     def read(self, group_rdata) -> None:
         """Drive ``host.rdata`` from ``group_rdata[g]`` (group ``g``'s memories' read
-        data, ``16 * GROUP`` bits, latency 1 after :attr:`index`)."""
-        m, host = self.m, self.host
+        data, ``16 * GROUP`` bits, latency 1 after :attr:`index`): the addressed word of
+        each group is registered here, then :meth:`select` chooses the group."""
+        m = self.m
         registered = []
         for g, data in enumerate(group_rdata):
+            local_q = Signal(max(1, self.local_bits), name=f"{self.name}_word{g}_q")
+            m.d.sync += local_q.eq(self.word[g])               # the memory's latency
             q = Signal(32, name=f"{self.name}_rdata{g}")
-            m.d.sync += q.eq(Value.cast(data).word_select(self._local_q[g], 32)
+            m.d.sync += q.eq(Value.cast(data).word_select(local_q, 32)
                              if self.local_bits else Value.cast(data)[:32])
             registered.append(q)
+        self.select(registered)
+
+    def select(self, registered) -> None:
+        """Drive ``host.rdata`` from ``registered[g]`` (32 bits: group ``g``'s word
+        :attr:`word` ``[g]`` of :attr:`index` ``[g]``, 2 cycles after them: the memory's
+        read and a register), choosing the addressed group."""
+        m, host = self.m, self.host
+        if len(registered) != self.groups:
+            raise ValueError(f"HostGroups {self.name}: {len(registered)} read words for "
+                             f"{self.groups} groups.")
         group = delayed(m, host.addr[self.local_bits:self.word_bits], VECTOR_HOST_LATENCY,
                         f"{self.name}_group")
         m.d.comb += host.rdata.eq(Cat(*registered).word_select(group, 32)

@@ -8,8 +8,8 @@ critical path of the build (43.5 MHz). Now the vector unit sends each column's r
 store through the relay of its lanes' group (:class:`~.relay.FanOut`), so each address
 register drives the 16 block RAMs of one column, next to the lanes that use its data.
 The host port is per column too: the vector unit sends each column its host index,
-data and write enables through the same relays (:class:`~.relay.HostGroups`) and
-registers each column's host read data before choosing the column.
+word, data and write enables through the same relays (:class:`~.relay.HostGroups`);
+each column registers the word it read for the host, and the unit chooses the column.
 """
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import data, memory, wiring
@@ -75,11 +75,13 @@ class VectorMemory(wiring.Component):
       cycle: a read enable would put a hold multiplexer behind the block RAMs);
       ``write[c]`` writes column ``c`` of ``wdata`` (in) to ``row[c]`` at the end of the
       cycle (a read in that cycle returns the old data).
-    * host port, per column ``c``: ``host_index[c]`` (in, the row), ``host_wdata[c]``
-      (in, 32) and ``host_we[c]`` (in, one bit per host word of the column: word ``j``
-      is lanes ``2j`` and ``2j + 1`` of the column, written with ``host_wdata[c]`` at
-      the end of the cycle); ``host_rdata[c]`` (out, the column's ``16 * GROUP`` bits
-      of the row addressed in the previous cycle), at any time. The vector unit maps
+    * host port, per column ``c``: ``host_index[c]`` (in, the row), ``host_word[c]``
+      (in, the host word ``j`` of the column to read: lanes ``2j`` and ``2j + 1`` of
+      the column), ``host_wdata[c]`` (in, 32) and ``host_we[c]`` (in, one bit per host
+      word of the column, written with ``host_wdata[c]`` at the end of the cycle);
+      ``host_rdata[c]`` (out, 32: word ``host_word[c]`` of row ``host_index[c]`` two
+      cycles earlier, read and then registered, since block-RAM outputs are slow on
+      ECP5), at any time. The vector unit maps
       the host words onto it (:class:`~.relay.HostGroups`: word ``a`` of the space is
       lanes ``2k`` and ``2k + 1`` of row ``a // (lanes/2)``, ``k = a % (lanes/2)``). A
       read of a row that the other port writes in the same cycle returns the new data
@@ -103,8 +105,9 @@ class VectorMemory(wiring.Component):
             "wdata": In(16 * config.lanes), "rdata": Out(16 * config.lanes),
             "host_index": In(data.ArrayLayout(rows, self.columns)),
             "host_wdata": In(data.ArrayLayout(32, self.columns)),
+            "host_word": In(data.ArrayLayout(range(self.column_lanes // 2), self.columns)),
             "host_we": In(data.ArrayLayout(self.column_lanes // 2, self.columns)),
-            "host_rdata": Out(data.ArrayLayout(16 * self.column_lanes, self.columns)),
+            "host_rdata": Out(data.ArrayLayout(32, self.columns)),
         })
         self.mems = [memory.Memory(shape=16 * self.column_lanes, depth=config.vmem_vectors,
                                    init=[]) for _ in range(self.columns)]
@@ -141,6 +144,11 @@ class VectorMemory(wiring.Component):
                 host_read.addr.eq(self.host_index[c]), host_write.addr.eq(self.host_index[c]),
                 host_write.data.eq(self.host_wdata[c].replicate(column_words)),
                 host_write.en.eq(self.host_we[c]),
-                self.host_rdata[c].eq(host_read.data),
             ]
+            # The host's word of the column, registered next to its block RAMs.
+            word_q = Signal.like(self.host_word[c], name=f"host_word{c}_q")
+            m.d.sync += [word_q.eq(self.host_word[c]),
+                         self.host_rdata[c].eq(host_read.data.word_select(word_q, 32)
+                                               if column_words > 1
+                                               else host_read.data[:32])]
         return m

@@ -65,7 +65,7 @@ Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core run
 ``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes; word
 orders of :mod:`spikevec.hw.rtl.host_bus`; ``vreg_host`` latency 1, ``vmem_host`` and
 ``lmem_host`` latency :data:`~spikevec.hw.rtl.signatures.VECTOR_HOST_LATENCY`: they reach
-the lanes through a relay tree of their own and register each group's read data,
+the lanes through the unit's relay tree and each group's read data is registered,
 :class:`~.relay.HostGroups`), ``retire``
 (``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mems``
 (``regfile.sim_get``/``sim_set``), ``vmem.mems`` (``vmem.sim_get``/``sim_set``),
@@ -286,9 +286,10 @@ class VectorUnit(wiring.Component):
         vmem_host = HostGroups(m, self.vmem_host, fan, "vmem_host")
         for c in range(vmem.columns):
             m.d.comb += [vmem.host_index[c].eq(vmem_host.index[c]),
+                         vmem.host_word[c].eq(vmem_host.word[c]),
                          vmem.host_wdata[c].eq(vmem_host.wdata[c]),
                          vmem.host_we[c].eq(vmem_host.we[c])]
-        vmem_host.read([vmem.host_rdata[c] for c in range(vmem.columns)])
+        vmem_host.select([vmem.host_rdata[c] for c in range(vmem.columns)])
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
         # Lanes --------------------------------------------------------------------------
