@@ -173,7 +173,8 @@ def test_core_elaborates_for_ecp5_with_unmerged_lane_copies():
     # The relay tree's group registers are instances of one kept module too (relay.py).
     assert len(re.findall(r"cell \\spikevec_relay \\relay\d+", rtlil)) == config.lanes // 4
     cells = flip_flops["\\spikevec_vector_lane"]
-    for copy in ("ex", "sel_a", "sel_b", "load", "p3_result"):
+    for copy in ("ex_alu", "ex_mul", "ex_b_source", "ex_test", "ex_imm", "sel_a", "sel_b", "load",
+                 "p3_result"):
         assert f"{copy}_ff0" in cells, copy
     for lane in range(config.lanes):
         regfile = flip_flops["\\top.soc.core.vector.regfile"]
