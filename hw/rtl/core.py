@@ -6,9 +6,8 @@ Ports (the port set :mod:`.soc` expects of a core, :func:`.soc_scalar_core.core_
   level, held until ``status.running`` falls): stop at the next instruction boundary
   with cause ``NONE`` and ``trap_pc`` the pc to resume at (see :class:`ScalarCore`);
 * ``status`` (``Out(StatusSignature())``);
-* host ports (``Out(HostMemorySignature)``, one 32-bit word per address, word orders of
-  :mod:`.host_bus`; read latency 1, except ``vmem_host`` and ``lmem_host``:
-  :data:`.signatures.VECTOR_HOST_LATENCY`, see :func:`.host_router.space_port_signature`): ``imem_host`` (writes only while stopped), ``dmem_host``
+* host ports (``Out(HostMemorySignature)``, one 32-bit word per address, latency 1, word
+  orders of :mod:`.host_bus`): ``imem_host`` (writes only while stopped), ``dmem_host``
   (4 byte enables, at any time: its own block-RAM port), ``xreg_host`` (the scalar
   register file, only while stopped; ``x0`` reads 0 and ignores writes); ``vmem_host``
   and ``lmem_host`` (at any time, own memory ports); ``vreg_host`` (only while stopped);

@@ -19,10 +19,7 @@ Operation, one frame at a time:
 4. respond on ``tx`` (valid/ready back-pressure honoured); a READ of a memory space
    issues its bus reads while the response streams out, one read outstanding at a time
    with a one-word holding register and a bypass into the byte shifter, so a read latency
-   of 1-3 cycles keeps ``tx`` at one byte per cycle (1024 bytes in about 1034 cycles);
-   a longer latency ``L`` sends a word every ``L + 1`` cycles. The SoC's router answers
-   every read :data:`~.host_router.READ_LATENCY` (6) cycles after taking it: 1024 bytes
-   in about 1800 cycles, still far faster than the UART that feeds the port on a board.
+   of 1-3 cycles keeps ``tx`` at one byte per cycle (1024 bytes in about 1034 cycles).
 
 Resources on ECP5 (default preset): one DP16KD, about 1000 LUT4 and 745 flip-flops (288
 of them the status snapshot); about 120 MHz on an LFE5U-85F speed 6 out of context.
@@ -323,8 +320,7 @@ class HostPort(wiring.Component):
                     m.d.sync += source.eq(_Source.NONE)
                     m.next = "HUNT"
         # The next word (held, or arriving now) moves into the shifter as the last byte of
-        # the current one goes, so a read latency of up to 3 cycles causes no bubble
-        # (the SoC's router has READ_LATENCY 6: one word every 7 cycles).
+        # the current one goes, so a read latency of up to 3 cycles causes no bubble.
         with m.If((~txw_valid | word_done) & (hold_valid | rdata.valid)):
             m.d.sync += [tx_word.eq(Mux(hold_valid, hold, rdata.payload)), txw_valid.eq(1),
                          hold_valid.eq(0)]

@@ -15,17 +15,12 @@ Contract
   wait unless the core declares them live.
 * A transfer drives ``addr``/``wdata`` of every memory port and ``we`` (all byte lanes)
   of the selected one only, one cycle after it is taken (the request is registered); a
-  read answers with exactly one ``rdata`` beat :data:`READ_LATENCY` cycles after it is
-  taken, whatever its space: the request register, the longest port read latency
-  (:func:`space_port_signature`: 1, but :data:`~.signatures.VECTOR_HOST_LATENCY` for
-  VMEM and LMEM, whose host accesses pass a relay tree to the lanes), and every port's
-  read data registered before the space is chosen (block-RAM outputs are slow on ECP5);
-  a port with a shorter latency has its registered read data delayed to match. One
-  fixed latency keeps read beats in request order whatever the spaces, and since every
-  port is a pipeline (writes and reads take effect in the order taken) a read taken
-  after a write of the same word returns the new word. The host port consumes
-  ``rdata`` by ``valid`` (one read outstanding), so the latency costs only host-port
-  throughput: the host path is not speed critical.
+  read answers with exactly one ``rdata`` beat three cycles after it is taken: the
+  request register, the ports' one cycle of read latency, and every port's read data
+  is registered before the space read is chosen (block-RAM outputs are slow on ECP5,
+  the vector unit's host ports reach every lane, and the host path is not speed
+  critical: the host port streams at one byte per cycle with up to 3 cycles of read
+  latency).
 * Control: ``start`` and ``start_pc`` are passed on (``core_start``,
   ``core_start_pc``); a ``halt`` pulse is latched into ``core_halt`` until the core
   stops or is started again (the core stops at the next instruction boundary with cause
@@ -45,13 +40,11 @@ from amaranth.lib.wiring import In, Out
 
 from ..isa import TIMING
 from ..config import CoreConfig
-from .delay import delayed
 from .host_bus import HostBusSignature, HostControlSignature
 from .host_protocol import Space, space_bytes
-from .signatures import VECTOR_HOST_LATENCY, HostMemorySignature, StatusSignature
+from .signatures import HostMemorySignature, StatusSignature
 
-__all__ = ["HostRouter", "DRAIN_CYCLES", "ROUTED_SPACES", "READ_LATENCY",
-           "space_port_signature"]
+__all__ = ["HostRouter", "DRAIN_CYCLES", "ROUTED_SPACES", "space_port_signature"]
 
 #: Cycles the router keeps reporting ``running`` after the core stops: the vector unit's
 #: P1-P4, which run ``TIMING.lane_delay`` cycles behind the core, drain.
@@ -61,23 +54,11 @@ DRAIN_CYCLES = 4 + TIMING.lane_delay
 ROUTED_SPACES = (Space.IMEM, Space.DMEM, Space.VMEM, Space.LMEM, Space.XREG, Space.VREG)
 
 
-#: Read latency of the core's host port of each space (the cores' ports and the router's
-#: are both made by :func:`space_port_signature`).
-PORT_LATENCY = {space: VECTOR_HOST_LATENCY if space in (Space.VMEM, Space.LMEM) else 1
-                for space in ROUTED_SPACES}
-
-#: Cycles from a read request taken to its ``rdata`` beat, for every space: the request
-#: register, the longest port latency, the read-data register.
-READ_LATENCY = 1 + max(PORT_LATENCY.values()) + 1
-
-
 def space_port_signature(config: CoreConfig, space: Space) -> HostMemorySignature:
     """The core's host port of ``space``: one word per address, 4 byte enables for DMEM
-    (the scalar core's data memory port) and one write enable for the others; read
-    latency :data:`PORT_LATENCY` ``[space]``."""
+    (the scalar core's data memory port) and one write enable for the others."""
     words = space_bytes(config, space) // 4
-    return HostMemorySignature(words, 4 if space == Space.DMEM else 1,
-                               latency=PORT_LATENCY[Space(space)])
+    return HostMemorySignature(words, 4 if space == Space.DMEM else 1)
 
 
 def port_name(space: Space) -> str:
@@ -142,24 +123,19 @@ class HostRouter(wiring.Component):
             m.d.sync += we.eq(take & req.payload.we & (req.payload.space == space))
             m.d.comb += [port.addr.eq(addr), port.wdata.eq(wdata),
                          port.we.eq(we.replicate(len(port.we)))]
-        # A read: request registered (1), port read latency, data registered: the
-        # beat READ_LATENCY cycles after the request is taken, for every space.
-        read_space = [Signal(Space, name=f"read_space{i}") for i in range(READ_LATENCY)]
-        read_valid = [Signal(name=f"read_valid{i}") for i in range(READ_LATENCY)]
+        # A read: request registered (1), port read latency (2), data registered (3).
+        read_space = [Signal(Space, name=f"read_space{i}") for i in range(3)]
+        read_valid = [Signal(name=f"read_valid{i}") for i in range(3)]
         m.d.sync += [read_valid[0].eq(take & ~req.payload.we),
                      read_space[0].eq(req.payload.space)]
         m.d.sync += [x.eq(y) for x, y in zip(read_valid[1:] + read_space[1:],
                                              read_valid[:-1] + read_space[:-1])]
-        m.d.comb += rdata.valid.eq(read_valid[-1])
+        m.d.comb += rdata.valid.eq(read_valid[2])
         registered = {}
         for space in ROUTED_SPACES:
-            port = getattr(self, port_name(space))
-            q = Signal(32, name=f"{port_name(space)}_rdata_q")
-            m.d.sync += q.eq(port.rdata)
-            # A shorter port's data is delayed to the longest latency.
-            registered[space] = delayed(m, q, READ_LATENCY - 2 - PORT_LATENCY[space],
-                                        f"{port_name(space)}_rdata")
-        with m.Switch(read_space[-1]):
+            registered[space] = Signal(32, name=f"{port_name(space)}_rdata_q")
+            m.d.sync += registered[space].eq(getattr(self, port_name(space)).rdata)
+        with m.Switch(read_space[2]):
             for space in ROUTED_SPACES:
                 with m.Case(space):
                     m.d.comb += rdata.payload.eq(registered[space])

@@ -12,8 +12,7 @@ from amaranth.lib.wiring import In, Out
 
 from .enums import Op, TrapCause
 
-__all__ = ["VectorIssueSignature", "HostMemorySignature", "VECTOR_HOST_LATENCY",
-           "StatusSignature",
+__all__ = ["VectorIssueSignature", "HostMemorySignature", "StatusSignature",
            "ScalarRetireSignature", "VectorRetireSignature"]
 
 
@@ -78,30 +77,15 @@ class VectorIssueSignature(wiring.Signature):
         })
 
 
-#: Read latency of the vector unit's host ports of lane and vector memory (LMEM, VMEM):
-#: their address, write data and write enable pass the host relay tree of
-#: :mod:`~spikevec.hw.vector_unit.relay` (a central register, then one per group of lanes:
-#: ``relay.LEVELS`` cycles), the memory reads (1) and each group's read data is registered
-#: before the final selection (1). Every other core host port has latency 1.
-VECTOR_HOST_LATENCY = 4
-
-
 class HostMemorySignature(wiring.Signature):
     """Host access to one memory (each owner documents when it is honoured: some only
     while the core is stopped, others, on their own RAM port, at any time).
 
-    ``addr`` is a word index; ``rdata`` shows the word addressed ``latency`` cycles
-    earlier (default 1); ``we`` has one bit per byte lane (``byte_lanes`` bits). A port
-    is a pipeline: accesses take effect in the order they are presented, so a read
-    presented after a write of the same word returns the new word. ``latency`` is an
-    attribute of the signature (not a port member); the host router equalises its ports'
-    latencies (:mod:`.host_router`).
+    ``addr`` is a word index; ``rdata`` shows the word addressed in the previous cycle
+    (one cycle latency); ``we`` has one bit per byte lane (``byte_lanes`` bits).
     """
 
-    def __init__(self, depth: int, byte_lanes: int = 1, latency: int = 1):
-        if latency < 1:
-            raise ValueError(f"Host port latency must be at least 1, not {latency}.")
-        self.latency = latency
+    def __init__(self, depth: int, byte_lanes: int = 1):
         super().__init__({
             "addr": In(range(depth)), "wdata": In(32), "we": In(byte_lanes),
             "rdata": Out(32),

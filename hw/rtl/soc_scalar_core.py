@@ -9,8 +9,7 @@ The SoC (:mod:`.soc`) only needs these ports of a core (:func:`core_port_members
   (``Out(StatusSignature())``);
 * ``imem_host``, ``dmem_host`` (4 byte enables), ``xreg_host``, ``vmem_host``,
   ``lmem_host``, ``vreg_host``: ``Out(HostMemorySignature)``, one 32-bit word per address,
-  in the word order of :mod:`.host_bus`, read latency as
-  :func:`.host_router.space_port_signature` says (the router relies on it);
+  in the word order of :mod:`.host_bus`;
 * ``retire`` (``Out(ScalarRetireSignature())``) and ``vector_retire``
   (``Out(VectorRetireSignature(lanes))``), for lockstep simulation.
 
@@ -24,22 +23,22 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
-from .host_protocol import Space
-from .host_router import space_port_signature
+from .host_protocol import Space, space_bytes
 from .null_vector_unit import NullVectorUnit
 from .scalar_core import ScalarCore
-from .signatures import ScalarRetireSignature, StatusSignature, VectorRetireSignature
+from .signatures import (HostMemorySignature, ScalarRetireSignature, StatusSignature,
+                         VectorRetireSignature)
 
 __all__ = ["SocScalarCore", "core_port_members"]
 
 
 def core_port_members(config: CoreConfig) -> dict:
     """The port set a core must offer the SoC (see the module docstring)."""
-    def host(space):
-        return Out(space_port_signature(config, space))
+    def host(space, byte_lanes=1):
+        return Out(HostMemorySignature(space_bytes(config, space) // 4, byte_lanes))
     return {
         "start": In(1), "start_pc": In(32), "halt": In(1), "status": Out(StatusSignature()),
-        "imem_host": host(Space.IMEM), "dmem_host": host(Space.DMEM),
+        "imem_host": host(Space.IMEM), "dmem_host": host(Space.DMEM, 4),
         "xreg_host": host(Space.XREG), "vmem_host": host(Space.VMEM),
         "lmem_host": host(Space.LMEM), "vreg_host": host(Space.VREG),
         "retire": Out(ScalarRetireSignature()),

@@ -7,15 +7,13 @@ drove all 128 of its block RAMs across the chip: 22.2 ns of routing to the farth
 critical path of the build (43.5 MHz). Now the vector unit sends each column's row and
 store through the relay of its lanes' group (:class:`~.relay.FanOut`), so each address
 register drives the 16 block RAMs of one column, next to the lanes that use its data.
-The host port is per column too: the vector unit sends each column its host index,
-word, data and write enables through the same relays (:class:`~.relay.HostGroups`);
-each column registers the word it read for the host, and the unit chooses the column.
 """
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
+from ..rtl.signatures import HostMemorySignature
 from .relay import GROUP
 
 __all__ = ["VectorMemory", "undoable_store", "undo_due"]
@@ -75,19 +73,12 @@ class VectorMemory(wiring.Component):
       cycle: a read enable would put a hold multiplexer behind the block RAMs);
       ``write[c]`` writes column ``c`` of ``wdata`` (in) to ``row[c]`` at the end of the
       cycle (a read in that cycle returns the old data).
-    * host port, per column ``c``: ``host_index[c]`` (in, the row), ``host_word[c]``
-      (in, the host word ``j`` of the column to read: lanes ``2j`` and ``2j + 1`` of
-      the column), ``host_wdata[c]`` (in, 32) and ``host_we[c]`` (in, one bit per host
-      word of the column, written with ``host_wdata[c]`` at the end of the cycle);
-      ``host_rdata[c]`` (out, 32: word ``host_word[c]`` of row ``host_index[c]`` two
-      cycles earlier, read and then registered, since block-RAM outputs are slow on
-      ECP5), at any time. The vector unit maps
-      the host words onto it (:class:`~.relay.HostGroups`: word ``a`` of the space is
-      lanes ``2k`` and ``2k + 1`` of row ``a // (lanes/2)``, ``k = a % (lanes/2)``). A
-      read of a row that the other port writes in the same cycle returns the new data
-      (the read ports are transparent across ports, which ECP5 block RAM needs Yosys to
-      add a small bypass for; old-data semantics would force the memory into
-      flip-flops).
+    * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency 1): word
+      ``a`` is bytes ``4a`` to ``4a + 3`` (lanes ``2k`` and ``2k + 1`` of row
+      ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A read of a row that the
+      other port writes in the same cycle returns the new data (the read ports are
+      transparent across ports, which ECP5 block RAM needs Yosys to add a small bypass
+      for; old-data semantics would force the memory into flip-flops).
     """
 
     def __init__(self, config: CoreConfig):
@@ -103,11 +94,7 @@ class VectorMemory(wiring.Component):
             "row": In(data.ArrayLayout(rows, self.columns)),
             "write": In(data.ArrayLayout(1, self.columns)),
             "wdata": In(16 * config.lanes), "rdata": Out(16 * config.lanes),
-            "host_index": In(data.ArrayLayout(rows, self.columns)),
-            "host_wdata": In(data.ArrayLayout(32, self.columns)),
-            "host_word": In(data.ArrayLayout(range(self.column_lanes // 2), self.columns)),
-            "host_we": In(data.ArrayLayout(self.column_lanes // 2, self.columns)),
-            "host_rdata": Out(data.ArrayLayout(32, self.columns)),
+            "host": Out(HostMemorySignature(config.vmem_bytes // 4)),
         })
         self.mems = [memory.Memory(shape=16 * self.column_lanes, depth=config.vmem_vectors,
                                    init=[]) for _ in range(self.columns)]
@@ -125,8 +112,16 @@ class VectorMemory(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        words = self.config.lanes // 2             # host words per row
         column_words = self.column_lanes // 2
+        word_bits = (words - 1).bit_length()
         width = 16 * self.column_lanes
+        host = self.host
+        host_row, host_word = host.addr[word_bits:], host.addr[:word_bits]
+        host_word_q = Signal(max(1, word_bits))
+        m.d.sync += host_word_q.eq(host_word)
+        host_we = host.we.replicate(words) & (Const(1, words) << host_word)[:words]
+        host_rdata = []
         for c, mem in enumerate(self.mems):
             m.submodules[f"mem{c}"] = mem
             # Each read port sees the other port's write of the same cycle (transparent):
@@ -141,14 +136,12 @@ class VectorMemory(wiring.Component):
                 core_write.addr.eq(self.row[c]), core_write.en.eq(self.write[c]),
                 core_write.data.eq(self.wdata[width * c:width * (c + 1)]),
                 self.rdata[width * c:width * (c + 1)].eq(core_read.data),
-                host_read.addr.eq(self.host_index[c]), host_write.addr.eq(self.host_index[c]),
-                host_write.data.eq(self.host_wdata[c].replicate(column_words)),
-                host_write.en.eq(self.host_we[c]),
+                host_read.addr.eq(host_row), host_write.addr.eq(host_row),
+                host_write.data.eq(host.wdata.replicate(column_words)),
+                host_write.en.eq(host_we[column_words * c:column_words * (c + 1)]),
             ]
-            # The host's word of the column, registered next to its block RAMs.
-            word_q = Signal.like(self.host_word[c], name=f"host_word{c}_q")
-            m.d.sync += [word_q.eq(self.host_word[c]),
-                         self.host_rdata[c].eq(host_read.data.word_select(word_q, 32)
-                                               if column_words > 1
-                                               else host_read.data[:32])]
+            host_rdata.append(host_read.data)
+        host_rdata = Cat(*host_rdata)
+        m.d.comb += host.rdata.eq(host_rdata.word_select(host_word_q, 32) if words > 1
+                                  else host_rdata[:32])
         return m

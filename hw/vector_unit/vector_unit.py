@@ -62,11 +62,8 @@ read before they write); see :func:`~.vector_memory.undoable_store`.
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
-``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes; word
-orders of :mod:`spikevec.hw.rtl.host_bus`; ``vreg_host`` latency 1, ``vmem_host`` and
-``lmem_host`` latency :data:`~spikevec.hw.rtl.signatures.VECTOR_HOST_LATENCY`: they reach
-the lanes through the unit's relay tree and each group's read data is registered,
-:class:`~.relay.HostGroups`), ``retire``
+``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes, latency
+1; word orders of :mod:`spikevec.hw.rtl.host_bus`), ``retire``
 (``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mems``
 (``regfile.sim_get``/``sim_set``), ``vmem.mems`` (``vmem.sim_get``/``sim_set``),
 ``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
@@ -79,9 +76,8 @@ from ..config import CoreConfig
 from ..isa import TIMING
 from ..rtl.delay import delayed
 from ..rtl.shared_module import shared_modules
-from ..rtl.signatures import (VECTOR_HOST_LATENCY, HostMemorySignature, VectorIssueSignature,
-                              VectorRetireSignature)
-from .relay import GROUP, FanOut, HostGroups
+from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
+from .relay import GROUP, FanOut
 from .scoreboard import Scoreboard
 from .table_checks import check_table
 from .vector_decoder import MemKind, ResultSource, VectorControl, VectorDecoder, XSource
@@ -116,10 +112,8 @@ class VectorUnit(wiring.Component):
         lanes = config.lanes
         super().__init__({
             "issue": In(VectorIssueSignature()), "running": In(1),
-            "vmem_host": Out(HostMemorySignature(config.vmem_bytes // 4,
-                                                 latency=VECTOR_HOST_LATENCY)),
-            "lmem_host": Out(HostMemorySignature(lanes * config.lane_mem_bytes // 4,
-                                                 latency=VECTOR_HOST_LATENCY)),
+            "vmem_host": Out(HostMemorySignature(config.vmem_bytes // 4)),
+            "lmem_host": Out(HostMemorySignature(lanes * config.lane_mem_bytes // 4)),
             "vreg_host": Out(HostMemorySignature(REGISTERS * config.vector_bytes // 4)),
             "retire": Out(VectorRetireSignature(lanes)),
         })
@@ -276,13 +270,7 @@ class VectorUnit(wiring.Component):
         faulted = delayed(m, fault, late - 1, "vstore_fault")
         for c, first in enumerate(range(0, n, vmem.column_lanes)):
             m.d.comb += [vmem.row[c].eq(rows[first]), vmem.write[c].eq(vstores[first] & ~faulted)]
-        vmem_host = HostGroups(m, self.vmem_host, fan, "vmem_host")
-        for c in range(vmem.columns):
-            m.d.comb += [vmem.host_index[c].eq(vmem_host.index[c]),
-                         vmem.host_word[c].eq(vmem_host.word[c]),
-                         vmem.host_wdata[c].eq(vmem_host.wdata[c]),
-                         vmem.host_we[c].eq(vmem_host.we[c])]
-        vmem_host.select([vmem.host_rdata[c] for c in range(vmem.columns)])
+        wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
         # Lanes --------------------------------------------------------------------------
@@ -324,7 +312,7 @@ class VectorUnit(wiring.Component):
                 lane.vmem_bytes.eq(Cat(row[8 * i:8 * (i + 1)], row[8 * (n + i):8 * (n + i + 1)])),
                 lane.p2_result.eq(p2_results[i]),
             ]
-        self._lane_memory_host(m, fan)
+        self._lane_memory_host(m)
 
         # P1 -> P4 bookkeeping, register write, retire -------------------------------------
         m.d.sync += [p1_w.eq(steps & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
@@ -339,19 +327,24 @@ class VectorUnit(wiring.Component):
         fan.build(m, shared)
         return m
 
-    def _lane_memory_host(self, m, fan):
-        """LMEM host words: element ``a // (lanes/2)`` of lanes ``2k`` and ``2k + 1``
-        (``k = a % (lanes/2)``), through the host relay tree (:class:`HostGroups`)."""
-        host = HostGroups(m, self.lmem_host, fan, "lmem_host")
-        group_rdata = []
-        for g in range(host.groups):
-            lanes = self.lanes[g * GROUP:(g + 1) * GROUP]
-            for i, lane in enumerate(lanes):
-                m.d.comb += [lane.host_addr.eq(host.index[g]),
-                             lane.host_wdata.eq(host.wdata[g][16 * (i % 2):16 * (i % 2 + 1)]),
-                             lane.host_we.eq(host.we[g][i // 2])]
-            group_rdata.append(Cat(lane.host_rdata for lane in lanes))
-        host.read(group_rdata)
+    def _lane_memory_host(self, m):
+        """LMEM host words: element ``a // (lanes/2)`` of lanes ``2k`` and ``2k + 1``."""
+        host, n = self.lmem_host, self.config.lanes
+        pair_bits = _log2(n // 2)
+        pair, element = host.addr[:pair_bits], host.addr[pair_bits:]
+        pair_q = Signal(max(1, pair_bits))
+        m.d.sync += pair_q.eq(pair)
+        words = []
+        for k in range(n // 2):
+            low, high = self.lanes[2 * k], self.lanes[2 * k + 1]
+            chosen = host.we & (pair == k) if pair_bits else host.we
+            m.d.comb += [low.host_addr.eq(element), high.host_addr.eq(element),
+                         low.host_wdata.eq(host.wdata[:16]),
+                         high.host_wdata.eq(host.wdata[16:]),
+                         low.host_we.eq(chosen), high.host_we.eq(chosen)]
+            words.append(Cat(low.host_rdata, high.host_rdata))
+        m.d.comb += host.rdata.eq(Cat(*words).word_select(pair_q, 32) if pair_bits
+                                  else words[0])
 
     def _retire(self, m, go, fault, ex, vaddr, p4_w, p4_vd, w4):
         """The retire port, reported in P4 of the lanes (``lane_delay`` cycles after the
