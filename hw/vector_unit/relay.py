@@ -54,26 +54,52 @@ class FanOut:
 
     def __init__(self, lanes: int):
         self.lanes = lanes
-        self._values = []        # (value, per-lane signals)
+        self._values = []        # (value, per-lane signals): the same value for every lane
+        self._own = []           # (per-lane values, per-lane signals): one value per lane
 
     def add(self, value, shape, name: str) -> list:
         outs = [Signal(shape, name=f"{name}_lane{i}") for i in range(self.lanes)]
         self._values.append((Value.cast(value), outs))
         return outs
 
+    def add_own(self, values, shape, name: str) -> list:
+        """Like :meth:`add`, but lane ``i`` receives ``values[i]`` (one per lane, each of
+        ``shape``): a group's relay carries only its own lanes' values."""
+        if len(values) != self.lanes:
+            raise ValueError(f"FanOut.add_own({name!r}) got {len(values)} values for "
+                             f"{self.lanes} lanes.")
+        outs = [Signal(shape, name=f"{name}_lane{i}") for i in range(self.lanes)]
+        self._own.append(([Value.cast(v) for v in values], outs))
+        return outs
+
     def build(self, m, shared) -> None:
         """Add the central register and the relays to ``m``; ``shared``: the platform's
         shared-module registry or ``None``."""
-        bundle = Cat(value for value, _ in self._values)
-        central = Signal(len(bundle), name="fanout_central")
-        m.d.sync += central.eq(bundle)
+        common = Cat(value for value, _ in self._values)
+        own = Cat(v for values, _ in self._own for v in values)
+        central, central_own = Signal(len(common), name="fanout_central"), \
+            Signal(len(own), name="fanout_central_own")
+        m.d.sync += [central.eq(common), central_own.eq(own)]
         for g in range(-(-self.lanes // GROUP)):
+            lanes = range(g * GROUP, min((g + 1) * GROUP, self.lanes))
+            # The relay's input: the common values, then this group's own values.
+            parts, start = [central], 0
+            for values, _ in self._own:
+                width = len(values[0])
+                parts += [central_own[start + i * width:start + (i + 1) * width] for i in lanes]
+                start += len(values) * width
+            bundle = Cat(*parts)
             relay = Relay(len(bundle))
             m.submodules[f"relay{g}"] = relay if shared is None else shared.instance(
                 relay, "spikevec_relay", len(bundle))
-            m.d.comb += relay.d.eq(central)
+            m.d.comb += relay.d.eq(bundle)
             start = 0
             for value, outs in self._values:
-                for out in outs[g * GROUP:(g + 1) * GROUP]:
-                    m.d.comb += Value.cast(out).eq(relay.q[start:start + len(value)])
+                for i in lanes:
+                    m.d.comb += Value.cast(outs[i]).eq(relay.q[start:start + len(value)])
                 start += len(value)
+            for values, outs in self._own:
+                width = len(values[0])
+                for i in lanes:
+                    m.d.comb += Value.cast(outs[i]).eq(relay.q[start:start + width])
+                    start += width

@@ -290,7 +290,8 @@ class VectorUnit(wiring.Component):
             m.d.comb += [group_dec.word.eq(words[first]), group_dec.valid.eq(valids[first])]
             m.d.comb += [lane.ex_next.eq(group_dec.ctl) for lane in self.lanes[first:first + GROUP]]
         sel_as, sel_bs = fan.add(sels[0], Bypass, "sel_a"), fan.add(sels[1], Bypass, "sel_b")
-        scalars, masks = fan.add(scalar, 16, "scalar"), fan.add(iss.rs1_value, 32, "mask")
+        scalars = fan.add(scalar, 16, "scalar")
+        masks = fan.add_own(list(iss.rs1_value[:n]), 1, "mask")    # lane i: bit i
         rng_steps = fan.add(tries & ex.rng_step, 1, "rng_step")
         rng_seeds = fan.add(tries & ex.rng_seed, 1, "rng_seed")
         lmem_writes = fan.add(tries & lane_mem & ex.store, 1, "lmem_write")
@@ -304,7 +305,7 @@ class VectorUnit(wiring.Component):
                 lane.sel_b_next.eq(sel_bs[i]),
                 lane.rf_a.eq(rf.rdata_a[16 * i:16 * (i + 1)]),
                 lane.rf_b.eq(rf.rdata_b[16 * i:16 * (i + 1)]),
-                lane.scalar.eq(scalars[i]), lane.mask.eq(masks[i][i]),
+                lane.scalar.eq(scalars[i]), lane.mask.eq(masks[i]),
                 lane.rng_step.eq(rng_steps[i]), lane.rng_seed.eq(rng_seeds[i]),
                 lane.lmem_write.eq(lmem_writes[i]), lane.cancel.eq(cancels[i]),
                 lane.dropped.eq(droppeds[i]),
