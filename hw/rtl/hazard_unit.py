@@ -43,7 +43,7 @@ FORWARD_SOURCES = ("mem", "wb", "late", "regfile")
 
 class Writer(data.Struct):
     """An instruction ahead in the pipeline, as a possible producer of an operand."""
-    valid: 1      # it is there and will not be squashed (``ex``: live, not held)
+    valid: 1      # it is there and not squashed (``ex``: live; a held one too)
     writes: 1     # it writes ``x[rd]``
     rd: 5
     late: 1       # ``mul`` or a count: latency 2
