@@ -172,6 +172,10 @@ def test_core_elaborates_for_ecp5_with_unmerged_lane_copies():
     assert len(re.findall(r"cell \\spikevec_vector_lane \\lane\d+", rtlil)) == config.lanes
     # The relay tree's group registers are instances of one kept module too (relay.py).
     assert len(re.findall(r"cell \\spikevec_relay \\relay\d+", rtlil)) == config.lanes // 4
+    # So are the host path's group registers (host_group.py), whose request registers
+    # have the same inputs in every group.
+    assert len(re.findall(r"cell \\spikevec_host_group \\host_group\d+", rtlil)) \
+        == config.lanes // 4
     cells = flip_flops["\\spikevec_vector_lane"]
     for copy in ("ex_alu", "ex_mul", "ex_b_source", "ex_test", "ex_imm", "sel_a", "sel_b", "load",
                  "p3_result"):

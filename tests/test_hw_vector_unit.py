@@ -87,7 +87,7 @@ def test_host_ports_while_running_and_stopped():
     async def host_read(ctx, port, addr):
         ctx.set(port.addr, addr)
         ctx.set(port.we, 0)
-        await ctx.tick()
+        await ctx.tick().repeat(port.signature.latency)      # 3 for VMEM/LMEM, else 1
         return ctx.get(port.rdata)
 
     async def testbench(ctx):

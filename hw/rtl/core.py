@@ -6,11 +6,13 @@ Ports (the port set :mod:`.soc` expects of a core, :func:`.soc_scalar_core.core_
   level, held until ``status.running`` falls): stop at the next instruction boundary
   with cause ``NONE`` and ``trap_pc`` the pc to resume at (see :class:`ScalarCore`);
 * ``status`` (``Out(StatusSignature())``);
-* host ports (``Out(HostMemorySignature)``, one 32-bit word per address, latency 1, word
-  orders of :mod:`.host_bus`): ``imem_host`` (writes only while stopped), ``dmem_host``
-  (4 byte enables, at any time: its own block-RAM port), ``xreg_host`` (the scalar
-  register file, only while stopped; ``x0`` reads 0 and ignores writes); ``vmem_host``
-  and ``lmem_host`` (at any time, own memory ports); ``vreg_host`` (only while stopped);
+* host ports (``Out(HostMemorySignature)``, one 32-bit word per address, word orders of
+  :mod:`.host_bus`; latency 1 unless said): ``imem_host`` (writes only while stopped),
+  ``dmem_host`` (4 byte enables, at any time: its own block-RAM port), ``xreg_host``
+  (the scalar register file, only while stopped; ``x0`` reads 0 and ignores writes);
+  ``vmem_host`` and ``lmem_host`` (at any time, own memory ports; latency
+  ``HOST_LATENCY`` of ``hw/vector_unit/host_group.py``, one write per cycle between
+  them); ``vreg_host`` (only while stopped);
 * ``retire`` (``Out(ScalarRetireSignature())``) and ``vector_retire``
   (``Out(VectorRetireSignature(lanes))``): every architectural write, for lockstep
   comparison with the golden model.
@@ -26,6 +28,7 @@ from amaranth.hdl import Module
 from amaranth.lib import wiring
 
 from ..config import CoreConfig
+from ..vector_unit.host_group import HOST_LATENCY
 from ..vector_unit.vector_unit import VectorUnit
 from .scalar_core import ScalarCore
 from .soc_scalar_core import core_port_members
@@ -41,7 +44,7 @@ class Core(wiring.Component):
         self.config = config
         self.scalar = ScalarCore(config, program, data)
         self.vector = VectorUnit(config)
-        super().__init__(core_port_members(config))
+        super().__init__(core_port_members(config, vector_host_latency=HOST_LATENCY))
 
     def elaborate(self, platform):
         m = Module()

@@ -81,11 +81,18 @@ class HostMemorySignature(wiring.Signature):
     """Host access to one memory (each owner documents when it is honoured: some only
     while the core is stopped, others, on their own RAM port, at any time).
 
-    ``addr`` is a word index; ``rdata`` shows the word addressed in the previous cycle
-    (one cycle latency); ``we`` has one bit per byte lane (``byte_lanes`` bits).
+    ``addr`` is a word index; ``rdata`` shows the word addressed ``latency`` cycles
+    before (default 1: the previous cycle); ``we`` has one bit per byte lane
+    (``byte_lanes`` bits) and writes in the same pipeline (a read issued after a write
+    sees it). ``latency`` is an attribute of the signature, not a port: the host router
+    reads it from the core's ports.
     """
 
-    def __init__(self, depth: int, byte_lanes: int = 1):
+    def __init__(self, depth: int, byte_lanes: int = 1, latency: int = 1):
+        if latency < 1:
+            raise ValueError(f"HostMemorySignature latency {latency!r} is not allowed; a "
+                             "block-RAM port needs at least 1 cycle.")
+        self.latency = latency
         super().__init__({
             "addr": In(range(depth)), "wdata": In(32), "we": In(byte_lanes),
             "rdata": Out(32),

@@ -30,7 +30,7 @@ from amaranth.lib.wiring import In, Out
 from ..config import CoreConfig
 from .host_port import HostPort
 from .host_protocol import Space
-from .host_router import ROUTED_SPACES, HostRouter, port_name
+from .host_router import ROUTED_SPACES, HostRouter, port_latencies, port_name
 from .signatures import ScalarRetireSignature, VectorRetireSignature
 
 __all__ = ["Soc", "make_core", "has_vector_unit", "LIVE_SPACES"]
@@ -64,8 +64,9 @@ class Soc(wiring.Component):
                  core=None, live_spaces=LIVE_SPACES):
         self.config = config
         self.host_port = HostPort(config, timeout_cycles=timeout_cycles)
-        self.router = HostRouter(config, live_spaces=live_spaces)
         self.core = core if core is not None else make_core(config)
+        self.router = HostRouter(config, live_spaces=live_spaces,
+                                 latencies=port_latencies(self.core))
         super().__init__({
             "rx": In(stream.Signature(8)), "tx": Out(stream.Signature(8)),
             "retire": Out(ScalarRetireSignature()),

@@ -9,7 +9,8 @@ The SoC (:mod:`.soc`) only needs these ports of a core (:func:`core_port_members
   (``Out(StatusSignature())``);
 * ``imem_host``, ``dmem_host`` (4 byte enables), ``xreg_host``, ``vmem_host``,
   ``lmem_host``, ``vreg_host``: ``Out(HostMemorySignature)``, one 32-bit word per address,
-  in the word order of :mod:`.host_bus`;
+  in the word order of :mod:`.host_bus`, each with its read latency (the signature's
+  ``latency``, which the SoC's router follows);
 * ``retire`` (``Out(ScalarRetireSignature())``) and ``vector_retire``
   (``Out(VectorRetireSignature(lanes))``), for lockstep simulation.
 
@@ -32,15 +33,18 @@ from .signatures import (HostMemorySignature, ScalarRetireSignature, StatusSigna
 __all__ = ["SocScalarCore", "core_port_members"]
 
 
-def core_port_members(config: CoreConfig) -> dict:
-    """The port set a core must offer the SoC (see the module docstring)."""
-    def host(space, byte_lanes=1):
-        return Out(HostMemorySignature(space_bytes(config, space) // 4, byte_lanes))
+def core_port_members(config: CoreConfig, vector_host_latency: int = 1) -> dict:
+    """The port set a core must offer the SoC (see the module docstring);
+    ``vector_host_latency``: the read latency of ``vmem_host`` and ``lmem_host``."""
+    def host(space, byte_lanes=1, latency=1):
+        return Out(HostMemorySignature(space_bytes(config, space) // 4, byte_lanes, latency))
     return {
         "start": In(1), "start_pc": In(32), "halt": In(1), "status": Out(StatusSignature()),
         "imem_host": host(Space.IMEM), "dmem_host": host(Space.DMEM, 4),
-        "xreg_host": host(Space.XREG), "vmem_host": host(Space.VMEM),
-        "lmem_host": host(Space.LMEM), "vreg_host": host(Space.VREG),
+        "xreg_host": host(Space.XREG),
+        "vmem_host": host(Space.VMEM, latency=vector_host_latency),
+        "lmem_host": host(Space.LMEM, latency=vector_host_latency),
+        "vreg_host": host(Space.VREG),
         "retire": Out(ScalarRetireSignature()),
         "vector_retire": Out(VectorRetireSignature(config.lanes)),
     }

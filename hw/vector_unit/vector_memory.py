@@ -73,12 +73,13 @@ class VectorMemory(wiring.Component):
       cycle: a read enable would put a hold multiplexer behind the block RAMs);
       ``write[c]`` writes column ``c`` of ``wdata`` (in) to ``row[c]`` at the end of the
       cycle (a read in that cycle returns the old data).
-    * ``host`` (:class:`HostMemorySignature`, ``vmem_bytes / 4`` words, latency 1): word
-      ``a`` is bytes ``4a`` to ``4a + 3`` (lanes ``2k`` and ``2k + 1`` of row
-      ``a // (lanes/2)``, ``k = a % (lanes/2)``), at any time. A read of a row that the
-      other port writes in the same cycle returns the new data (the read ports are
-      transparent across ports, which ECP5 block RAM needs Yosys to add a small bypass
-      for; old-data semantics would force the memory into flip-flops).
+    * ``host[c]`` (:class:`HostMemorySignature`, ``2 * vmem_vectors`` words, latency 1):
+      column ``c``'s host port; word ``a`` is lanes ``GROUP c + 2 (a % 2)`` and the next
+      of row ``a // 2`` (the vector unit's :class:`~.host_group.HostGroup` of the column
+      drives it), at any time. A read of a row that the other port writes in the same
+      cycle returns the new data (the read ports are transparent across ports, which
+      ECP5 block RAM needs Yosys to add a small bypass for; old-data semantics would force
+      the memory into flip-flops).
     """
 
     def __init__(self, config: CoreConfig):
@@ -94,7 +95,8 @@ class VectorMemory(wiring.Component):
             "row": In(data.ArrayLayout(rows, self.columns)),
             "write": In(data.ArrayLayout(1, self.columns)),
             "wdata": In(16 * config.lanes), "rdata": Out(16 * config.lanes),
-            "host": Out(HostMemorySignature(config.vmem_bytes // 4)),
+            "host": Out(HostMemorySignature(config.vmem_vectors * self.column_lanes // 2))
+            .array(self.columns),
         })
         self.mems = [memory.Memory(shape=16 * self.column_lanes, depth=config.vmem_vectors,
                                    init=[]) for _ in range(self.columns)]
@@ -112,16 +114,9 @@ class VectorMemory(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        words = self.config.lanes // 2             # host words per row
-        column_words = self.column_lanes // 2
-        word_bits = (words - 1).bit_length()
+        column_words = self.column_lanes // 2      # host words per column row
+        word_bits = (column_words - 1).bit_length()
         width = 16 * self.column_lanes
-        host = self.host
-        host_row, host_word = host.addr[word_bits:], host.addr[:word_bits]
-        host_word_q = Signal(max(1, word_bits))
-        m.d.sync += host_word_q.eq(host_word)
-        host_we = host.we.replicate(words) & (Const(1, words) << host_word)[:words]
-        host_rdata = []
         for c, mem in enumerate(self.mems):
             m.submodules[f"mem{c}"] = mem
             # Each read port sees the other port's write of the same cycle (transparent):
@@ -136,12 +131,16 @@ class VectorMemory(wiring.Component):
                 core_write.addr.eq(self.row[c]), core_write.en.eq(self.write[c]),
                 core_write.data.eq(self.wdata[width * c:width * (c + 1)]),
                 self.rdata[width * c:width * (c + 1)].eq(core_read.data),
-                host_read.addr.eq(host_row), host_write.addr.eq(host_row),
+                ]
+            host = self.host[c]
+            row, word = host.addr[word_bits:], host.addr[:word_bits]
+            word_q = Signal(len(word), name=f"host_word_q{c}")
+            m.d.sync += word_q.eq(word)
+            m.d.comb += [
+                host_read.addr.eq(row), host_write.addr.eq(row),
                 host_write.data.eq(host.wdata.replicate(column_words)),
-                host_write.en.eq(host_we[column_words * c:column_words * (c + 1)]),
+                host_write.en.eq(host.we.replicate(column_words)
+                                 & (Const(1, column_words) << word)[:column_words]),
+                host.rdata.eq(host_read.data.word_select(word_q, 32)),
             ]
-            host_rdata.append(host_read.data)
-        host_rdata = Cat(*host_rdata)
-        m.d.comb += host.rdata.eq(host_rdata.word_select(host_word_q, 32) if words > 1
-                                  else host_rdata[:32])
         return m

@@ -62,8 +62,11 @@ read before they write); see :func:`~.vector_memory.undoable_store`.
 
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
-``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes, latency
-1; word orders of :mod:`spikevec.hw.rtl.host_bus`), ``retire``
+``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes; word
+orders of :mod:`spikevec.hw.rtl.host_bus`; latency 1 for ``vreg_host``,
+:data:`~.host_group.HOST_LATENCY` for the memories, which pass a register per group of
+lanes each way: :mod:`.host_group`; ``vmem_host`` and ``lmem_host`` share the groups'
+write data, so write through one of them per cycle), ``retire``
 (``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mems``
 (``regfile.sim_get``/``sim_set``), ``vmem.mems`` (``vmem.sim_get``/``sim_set``),
 ``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
@@ -77,6 +80,7 @@ from ..isa import TIMING
 from ..rtl.delay import delayed
 from ..rtl.shared_module import shared_modules
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
+from .host_group import HOST_LATENCY, HostGroup
 from .relay import GROUP, FanOut
 from .scoreboard import Scoreboard
 from .table_checks import check_table
@@ -112,8 +116,10 @@ class VectorUnit(wiring.Component):
         lanes = config.lanes
         super().__init__({
             "issue": In(VectorIssueSignature()), "running": In(1),
-            "vmem_host": Out(HostMemorySignature(config.vmem_bytes // 4)),
-            "lmem_host": Out(HostMemorySignature(lanes * config.lane_mem_bytes // 4)),
+            "vmem_host": Out(HostMemorySignature(config.vmem_bytes // 4,
+                                                 latency=HOST_LATENCY)),
+            "lmem_host": Out(HostMemorySignature(lanes * config.lane_mem_bytes // 4,
+                                                 latency=HOST_LATENCY)),
             "vreg_host": Out(HostMemorySignature(REGISTERS * config.vector_bytes // 4)),
             "retire": Out(VectorRetireSignature(lanes)),
         })
@@ -270,7 +276,6 @@ class VectorUnit(wiring.Component):
         faulted = delayed(m, fault, late - 1, "vstore_fault")
         for c, first in enumerate(range(0, n, vmem.column_lanes)):
             m.d.comb += [vmem.row[c].eq(rows[first]), vmem.write[c].eq(vstores[first] & ~faulted)]
-        wiring.connect(m, wiring.flipped(self.vmem_host), vmem.host)
         wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
         # Lanes --------------------------------------------------------------------------
@@ -313,7 +318,7 @@ class VectorUnit(wiring.Component):
                 lane.vmem_bytes.eq(Cat(row[8 * i:8 * (i + 1)], row[8 * (n + i):8 * (n + i + 1)])),
                 lane.p2_result.eq(p2_results[i]),
             ]
-        self._lane_memory_host(m)
+        self._host_groups(m, shared)
 
         # P1 -> P4 bookkeeping, register write, retire -------------------------------------
         m.d.sync += [p1_w.eq(steps & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
@@ -328,24 +333,42 @@ class VectorUnit(wiring.Component):
         fan.build(m, shared)
         return m
 
-    def _lane_memory_host(self, m):
-        """LMEM host words: element ``a // (lanes/2)`` of lanes ``2k`` and ``2k + 1``."""
-        host, n = self.lmem_host, self.config.lanes
-        pair_bits = _log2(n // 2)
-        pair, element = host.addr[:pair_bits], host.addr[pair_bits:]
-        pair_q = Signal(max(1, pair_bits))
-        m.d.sync += pair_q.eq(pair)
-        words = []
-        for k in range(n // 2):
-            low, high = self.lanes[2 * k], self.lanes[2 * k + 1]
-            chosen = host.we & (pair == k) if pair_bits else host.we
-            m.d.comb += [low.host_addr.eq(element), high.host_addr.eq(element),
-                         low.host_wdata.eq(host.wdata[:16]),
-                         high.host_wdata.eq(host.wdata[16:]),
-                         low.host_we.eq(chosen), high.host_we.eq(chosen)]
-            words.append(Cat(low.host_rdata, high.host_rdata))
-        m.d.comb += host.rdata.eq(Cat(*words).word_select(pair_q, 32) if pair_bits
-                                  else words[0])
+    def _host_groups(self, m, shared):
+        """The host's vector- and lane-memory words, through one :class:`HostGroup` per
+        group of :data:`GROUP` lanes (a register each way near the group's memories);
+        both spaces' words ``a``: bit 0 the word in the group, then the group, then the
+        row or element (host_group.py)."""
+        cfg, vh, lh = self.config, self.vmem_host, self.lmem_host
+        groups = cfg.lanes // GROUP
+        group_bits = _log2(groups)
+        # The write data of the space that writes (the router writes one at a time).
+        wdata = Mux(lh.we, lh.wdata, vh.wdata)
+        # Each space's read word comes from the group its address named HOST_LATENCY ago.
+        vmem_group = delayed(m, vh.addr[1:1 + group_bits], HOST_LATENCY, "host_vmem_group")
+        lmem_group = delayed(m, lh.addr[1:1 + group_bits], HOST_LATENCY, "host_lmem_group")
+        vmem_words, lmem_words = [], []
+        for g in range(groups):
+            group = HostGroup(cfg)
+            m.submodules[f"host_group{g}"] = group if shared is None else shared.instance(
+                group, "spikevec_host_group", cfg.fingerprint())
+            m.d.comb += [
+                group.req.vmem_addr.eq(Cat(vh.addr[0], vh.addr[1 + group_bits:])),
+                group.req.lmem_addr.eq(Cat(lh.addr[0], lh.addr[1 + group_bits:])),
+                group.req.wdata.eq(wdata),
+                group.req.vmem_we.eq(vh.we & (vh.addr[1:1 + group_bits] == g)),
+                group.req.lmem_we.eq(lh.we & (lh.addr[1:1 + group_bits] == g)),
+            ]
+            wiring.connect(m, group.vmem, self.vmem.host[g])
+            lanes = self.lanes[GROUP * g:GROUP * (g + 1)]
+            for k, lane in enumerate(lanes):
+                m.d.comb += [lane.host_addr.eq(group.lmem_addr),
+                             lane.host_wdata.eq(group.lmem_wdata.word_select(k % 2, 16)),
+                             lane.host_we.eq(group.lmem_we[k // 2])]
+            m.d.comb += group.lmem_rdata_in.eq(Cat(lane.host_rdata for lane in lanes))
+            vmem_words.append(group.vmem_rdata)
+            lmem_words.append(group.lmem_rdata)
+        m.d.comb += [vh.rdata.eq(Cat(*vmem_words).word_select(vmem_group, 32)),
+                     lh.rdata.eq(Cat(*lmem_words).word_select(lmem_group, 32))]
 
     def _retire(self, m, go, fault, ex, vaddr, p4_w, p4_vd, w4):
         """The retire port, reported in P4 of the lanes (``lane_delay`` cycles after the

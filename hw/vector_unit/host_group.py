@@ -1,0 +1,98 @@
+"""HostGroup: the host's access to the memories of one relay group of lanes.
+
+At 32 lanes the vector memory's columns and the lane memories cover most of an
+ECP5-85F. When the host router's address and data registers drove every one of their
+block RAMs directly, and one multiplexer gathered all their read words, the host port
+was the critical path of every 32-lane build (ce3f774: 52.78 MHz; a lane memory's read
+port, then 18.9 ns to the router's read register; ee0e28e: the router's address register,
+then 17.9 ns of routing to a far lane memory). So the host's vector- and lane-memory
+accesses pass one register per group of :data:`~.relay.GROUP` lanes on the way in and
+one on the way out, like the vector unit's control (:mod:`.relay`): each hop has a whole
+clock period, and the long nets start and end at flip-flops.
+
+A group is the vector memory's column ``g`` (:class:`~.vector_memory.VectorMemory`,
+two host words per row) and the lane memories of lanes ``4g`` to ``4g + 3`` (two host
+words per element: lanes ``4g, 4g+1`` and ``4g+2, 4g+3``). Both spaces split a host word
+address the same way (:mod:`spikevec.hw.rtl.host_bus`): the lowest bit is the word in
+the group, the next ``log2(groups)`` bits the group, the rest the row or element. A
+group's request carries each space's address without the group bits (``vmem_addr``:
+the column's word address; ``lmem_addr``: element and pair), one ``wdata`` (the writing
+space's) and each space's write enable, already limited to the group.
+
+Contract (``t``: the cycle ``req`` holds a request; ``req`` need not be held):
+
+* ``t+1``: the group's copy of the request drives its memories' host ports: the column
+  (``vmem``, :class:`~spikevec.hw.rtl.signatures.HostMemorySignature`, latency 1) and
+  the lanes (``lmem_addr``; ``lmem_wdata``: the low half for
+  the even lane of a pair, the high half for the odd one; ``lmem_we[k]``: write pair
+  ``k``), written at the end of ``t+1``;
+* ``t+3``: ``vmem_rdata`` and ``lmem_rdata`` (registers) hold the words that the request
+  of ``t`` read (``lmem_rdata_in``: the group's lane memories' read data, latency 1,
+  pair ``k`` in bits ``32k`` up). So the read latency is :data:`HOST_LATENCY`.
+
+In a board build every group is an instance of one kept module (``spikevec_host_group``,
+see :mod:`spikevec.hw.rtl.shared_module`) so that Yosys does not merge the groups'
+request registers, which have the same inputs, back into one.
+"""
+from amaranth.hdl import Module, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..config import CoreConfig
+from ..rtl.signatures import HostMemorySignature
+from .relay import GROUP
+
+__all__ = ["HostGroup", "HOST_LATENCY", "request_layout"]
+
+#: Read latency of the vector unit's ``vmem_host`` and ``lmem_host`` ports: the group's
+#: request register, the block RAM, the group's read register.
+HOST_LATENCY = 3
+
+#: Host words per group and row (or element) in either space: one per pair of lanes.
+WORDS = GROUP // 2
+assert WORDS == 2, "HostGroup selects a group's word with one address bit."
+
+
+def request_layout(config: CoreConfig) -> data.StructLayout:
+    """A request as the vector unit sends it to one group (see the module docstring)."""
+    return data.StructLayout({
+        "vmem_addr": range(config.vmem_vectors * WORDS),
+        "lmem_addr": range(config.lane_mem_elements * WORDS),
+        "wdata": 32, "vmem_we": 1, "lmem_we": 1,
+    })
+
+
+class HostGroup(wiring.Component):
+    """The host path of one group of a core with ``config`` (see the module docstring).
+
+    Ports: ``req`` (in, :func:`request_layout`); ``vmem`` (``In(HostMemorySignature)``:
+    drives the column's host port); ``lmem_addr`` (out), ``lmem_wdata`` (out, 32),
+    ``lmem_we`` (out, one bit per pair), ``lmem_rdata_in`` (in, ``32 * WORDS``);
+    ``vmem_rdata``, ``lmem_rdata`` (out, 32, registers).
+    """
+
+    def __init__(self, config: CoreConfig):
+        self.config = config
+        super().__init__({
+            "req": In(request_layout(config)),
+            "vmem": In(HostMemorySignature(config.vmem_vectors * WORDS)),
+            "lmem_addr": Out(range(config.lane_mem_elements)), "lmem_wdata": Out(32),
+            "lmem_we": Out(WORDS), "lmem_rdata_in": In(32 * WORDS),
+            "vmem_rdata": Out(32), "lmem_rdata": Out(32),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        q = Signal.like(self.req, name="req_q")
+        pair, pair_q = q.lmem_addr[:1], Signal(1, name="pair_q")
+        m.d.sync += [q.eq(self.req), pair_q.eq(pair)]
+        m.d.comb += [
+            self.vmem.addr.eq(q.vmem_addr), self.vmem.wdata.eq(q.wdata),
+            self.vmem.we.eq(q.vmem_we),
+            self.lmem_addr.eq(q.lmem_addr[1:]), self.lmem_wdata.eq(q.wdata),
+        ]
+        for k in range(WORDS):
+            m.d.comb += self.lmem_we[k].eq(q.lmem_we & (pair == k))
+        m.d.sync += [self.vmem_rdata.eq(self.vmem.rdata),
+                     self.lmem_rdata.eq(self.lmem_rdata_in.word_select(pair_q, 32))]
+        return m
