@@ -5,6 +5,8 @@
 * :mod:`.decoder` - :class:`Decoder`, generated from the table;
 * :mod:`.alu`, :mod:`.load_store_unit`, :mod:`.register_file` - :mod:`.multiplier` - EX/MEM building blocks;
 * :mod:`.scalar_core` - :class:`ScalarCore`, the 6-stage pipeline (IF1 IF2 ID EX MEM WB) and its memories;
+* :mod:`.front_end`, :mod:`.hazard_unit`, :mod:`.run_control` - its IF1/IF2/ID stages,
+  forwarding and operand waits, run state and counters;
 * :mod:`.signatures` - vector issue, host memory and status interfaces;
 * :mod:`.null_vector_unit`, :mod:`.scalar_top` - the core with vector instructions as
   no-ops, for scalar tests and synthesis;

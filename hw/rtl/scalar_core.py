@@ -2,18 +2,10 @@
 
 Stages and what happens in each:
 
-* **IF1**: the fetch address addresses instruction memory (synchronous read port): the
-  target of a mispredicted branch or ``jalr`` in MEM, else the target of a branch
-  predicted taken leaving ID, else the word after the one in IF2;
-* **IF2**: the word arrives from the block RAM and is registered with no logic in
-  between (block-RAM outputs are slow on ECP5); a pc that is not word aligned or lies
-  outside instruction memory is flagged (a fetch fault travels with the instruction and
-  halts the core only if it reaches EX unsquashed);
-* **ID**: the registered word is decoded (:class:`Decoder`) into one-hot controls for EX,
-  the register file read is started (synchronous, transparent read ports), constants are
-  precomputed (``lui``/``auipc`` results, link addresses, the branch target), and
-  ``jal`` and backward branches (static prediction: taken) redirect the fetch as they
-  move on to EX;
+* **IF1**, **IF2**, **ID**: the front end (:class:`FrontEnd`): fetch, static branch
+  prediction (``jal`` and backward branches redirect the fetch from ID), decode into
+  EX's instruction register; in ID the register file read is started (synchronous,
+  transparent read ports);
 * **EX**: operands are forwarded from MEM, WB and L2, the ALU and the branch comparator run;
   illegal instructions, ``ecall``/``ebreak`` and fetch faults trap here; vector
   instructions issue here; loads and stores address data memory (stores write here);
@@ -40,12 +32,13 @@ or ``clz``/``ctz``/``cpop`` (latency 2) right after it waits one cycle in EX, of
 the vector unit may add stalls of its own through ``vector.stall``. ``mul_latency=0`` selects a combinational multiplier
 instead, for experiments only: it breaks the table's MUL latency and limits fmax.
 
-Counters: ``cycle`` counts cycle-model cycles, i.e. it reads, in any instruction, its
-issue cycle in the model; ``instret`` the instructions before it. ``ecall``/``ebreak``
-retire (they count 1 instruction and 1 cycle); an illegal instruction or a faulting one
-does not retire; at a fault stop ``cycles`` reads the faulting instruction's issue cycle
-(the cycle model's rule: faults are detected when the instruction issues, after its
-operand waits), at an illegal instruction or fetch fault the cycle it reached EX.
+Counters (kept with the stop status by :class:`RunControl`): ``cycle`` counts
+cycle-model cycles, i.e. it reads, in any instruction, its issue cycle in the model;
+``instret`` the instructions before it. ``ecall``/``ebreak`` retire (they count 1
+instruction and 1 cycle); an illegal instruction or a faulting one does not retire; at a
+fault stop ``cycles`` reads the faulting instruction's issue cycle (the cycle model's
+rule: faults are detected when the instruction issues, after its operand waits), at an
+illegal instruction or fetch fault the cycle it reached EX.
 
 Vector port notes: an instruction may advance from ID (``id_advance``) and then be
 squashed in EX (``valid`` stays low) by an older mispredicted branch or an older
@@ -80,30 +73,24 @@ one for the host), the register file ``regfile`` (``sim_get``/``sim_set``). Host
 """
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data, memory, wiring
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
-from ..isa import BY_NAME, CSRS, FORMATS, INSTRUCTIONS, TIMING, Timing
-from .alu import (ALU_CONTROL, ALU_FLAGS, COUNT_OPS, COUNT_PARTIALS, Alu, count_combine,
-                  count_partials)
-from .decoder import Decoder
+from .alu import COUNT_PARTIALS, Alu, count_combine, count_partials
+from .front_end import FrontEnd
 from .hazard_unit import LATE_STAGES, HazardUnit, Writer, check_cycle_model
 from .delay import delayed
 from .enums import Op, TrapCause
 from .load_store_unit import LoadStoreUnit
 from .multiplier import Multiplier
 from .register_file import RegisterFile
+from .run_control import PIPELINE_FILL, RunControl
 from .signatures import (HostMemorySignature, ScalarRetireSignature, StatusSignature,
                          VectorIssueSignature)
 
 __all__ = ["ScalarCore", "PIPELINE_FILL"]
-
-# Cycles between ``start`` and the first instruction reaching EX, minus one: the cycle
-# counter starts this far below zero so that it counts cycle-model cycles.
-PIPELINE_FILL = 3
-_BRANCHES = tuple(ins.name for ins in INSTRUCTIONS if ins.timing == Timing.BRANCH)
 
 
 def _words_of(data: bytes, depth: int) -> list[int]:
@@ -112,23 +99,6 @@ def _words_of(data: bytes, depth: int) -> list[int]:
                          f"memory ({4 * depth} bytes).")
     padded = bytes(data) + bytes(-len(data) % 4)
     return [int.from_bytes(padded[i:i + 4], "little") for i in range(0, len(padded), 4)]
-
-
-def _core_flags(mul_latency: int) -> dict:
-    """Decoder flags (by mnemonic) the core registers in ID besides the ALU's."""
-    late = [ins.name for ins in INSTRUCTIONS
-            if not ins.is_vector and ins.writes == "x" and TIMING.latency_of(ins.timing) > 1
-            and not (ins.timing == Timing.MUL and mul_latency == 0)]
-    loads = [ins.name for ins in INSTRUCTIONS if ins.timing == Timing.LOAD]
-    xlate = [ins.name for ins in INSTRUCTIONS if ins.timing == Timing.VTOX]
-    return {
-        "xlate": tuple(xlate),
-        "lui": ("lui",), "auipc": ("auipc",), "shift_imm": ("slli", "srli", "srai"),
-        "ecall": ("ecall",), "ebreak": ("ebreak",), "jalr": ("jalr",),
-        "branch": _BRANCHES, "late": tuple(late), "load": tuple(loads),
-        "late_mul": ("mul",) if mul_latency else (),
-        "count": COUNT_OPS, "clz": ("clz",), "ctz": ("ctz",),
-    }
 
 
 class ScalarCore(wiring.Component):
@@ -173,15 +143,14 @@ class ScalarCore(wiring.Component):
         m.submodules.imem = self.imem
         m.submodules.dmem = self.dmem
         m.submodules.regfile = rf = self.regfile
-        flags = {**ALU_FLAGS, **_core_flags(self.mul_latency)}
-        m.submodules.decoder = dec = Decoder(cfg, flags)
+        m.submodules.front_end = fe = FrontEnd(cfg, self.mul_latency)
         m.submodules.alu = alu = Alu()
         m.submodules.lsu = lsu = LoadStoreUnit(cfg)
         m.submodules.multiplier = mul = Multiplier(self.mul_latency)
         m.submodules.hazards = hz = HazardUnit()
-        vec, status = self.vector, self.status
+        m.submodules.run_control = ctl = RunControl()
+        vec, ex = self.vector, fe.ex
         ihost, dhost, xhost = self.imem_host, self.dmem_host, self.xreg_host
-        df = dec.flags
 
         # Memory ports: port A of each block RAM for the core, port B for the host (a
         # read and a write port sharing one address form one read/write port).
@@ -197,24 +166,13 @@ class ScalarCore(wiring.Component):
         dmem_read = self.dmem.read_port(transparent_for=(dhost_write,))   # read-first
         dhost_read = self.dmem.read_port(transparent_for=(dmem_write, dhost_write))
 
-        running = Signal()
-        cycles = Signal(64)
-        instret = Signal(64)
+        wiring.connect(m, wiring.flipped(self.status), ctl.status)
+        running = ctl.status.running
 
         # Pipeline registers ---------------------------------------------------------------
-        f_valid, f_pc = Signal(), Signal(32)
-        d_valid, d_pc, d_fetch_fault, d_word = Signal(), Signal(32), Signal(), Signal(32)
-        e_valid, e_pc, e_word = Signal(), Signal(32), Signal(32)
-        e_op = Signal(Op)
-        e_rd, e_rs1, e_rs2 = Signal(5), Signal(5), Signal(5)
-        e_imm = Signal(signed(32))
-        e_ctrl = Signal(ALU_CONTROL)
-        e_op2_imm, e_const, e_csr_sel = Signal(), Signal(32), Signal(len(CSRS))
-        e_writes_x, e_vector, e_late, e_late_mul = Signal(), Signal(), Signal(), Signal()
-        e_count, e_clz, e_ctz = Signal(), Signal(), Signal()
-        e_trap, e_cause, e_retiring = Signal(), Signal(TrapCause), Signal()
-        e_branch, e_jalr, e_pred, e_target = Signal(), Signal(), Signal(), Signal(32)
-        e_wait, e_load, e_xlate = Signal(2), Signal(), Signal()
+        # (IF2, ID and EX's instruction register ``ex`` with its valid bit and operand
+        # wait are the front end's.)
+        e_valid, e_wait = fe.ex_valid, fe.ex_wait
         m_valid, m_rd, m_writes_x, m_result = Signal(), Signal(5), Signal(), Signal(32)
         m_load, m_late_mul, m_op, m_addr_lo = Signal(), Signal(), Signal(Op), Signal(2)
         w_load, w_op, w_addr_lo, w_raw = Signal(), Signal(Op), Signal(2), Signal(32)
@@ -234,26 +192,6 @@ class ScalarCore(wiring.Component):
         w_pc = Signal(32)
         l1_valid, l1_rd, l2_valid, l2_rd = Signal(), Signal(5), Signal(), Signal(5)
 
-        # IF2 ------------------------------------------------------------------------------
-        f_fault = f_pc[:2].any() | (f_pc >= cfg.imem_bytes)
-
-        # ID -------------------------------------------------------------------------------
-        m.d.comb += dec.word.eq(d_word)
-        # Static prediction straight from the word (no full decode on the fetch path): the
-        # opcodes come from the table; a branch word of an illegal funct3 may redirect too,
-        # harmlessly (it traps in EX).
-        opcode = d_word[:7]
-        d_is_jal = opcode == BY_NAME["jal"].opcode
-        d_is_branch = opcode == BY_NAME["beq"].opcode
-        imm_b = Decoder._assemble_imm(FORMATS["B"], data.View(FORMATS["B"].layout, d_word))
-        imm_j = Decoder._assemble_imm(FORMATS["J"], data.View(FORMATS["J"].layout, d_word))
-        d_pred = d_is_jal | (d_is_branch & imm_b[-1])
-        # Both candidate targets are added in parallel, straight from the ID registers, and
-        # the opcode test only selects between them (it is not in front of a carry chain).
-        id_target = Signal(32)
-        m.d.comb += id_target.eq(Mux(d_is_jal, d_pc + imm_j,
-                                     d_pc + imm_b))
-
         # EX: operands ---------------------------------------------------------------------
         # Forwarding selects are computed one cycle early (for the instruction entering or
         # staying in EX) and registered, so EX starts from flip-flops.
@@ -267,20 +205,15 @@ class ScalarCore(wiring.Component):
                        (fwd[3] & ~live, getattr(rf, f"rdata{k}_w")),
                        (fwd[3] & live, getattr(rf, f"rdata{k}_late")))
             m.d.comb += operand.eq(_or_all(sel.replicate(32) & value for sel, value in sources))
-        m.d.comb += op2.eq(Mux(e_op2_imm, e_imm.as_unsigned(), b))
+        m.d.comb += op2.eq(Mux(ex.op2_imm, ex.imm.as_unsigned(), b))
 
-        csr_value = Signal(32)
-        csr_sources = {"cycle": cycles[:32], "cycleh": cycles[32:],
-                       "instret": instret[:32], "instreth": instret[32:]}
-        m.d.comb += csr_value.eq(_or_all(e_csr_sel[i].replicate(32) & csr_sources[name]
-                                         for i, name in enumerate(CSRS)))
         m.d.comb += [
-            alu.ctrl.eq(e_ctrl), alu.a.eq(a), alu.b.eq(b), alu.op2.eq(op2),
-            alu.const.eq(e_const), alu.csr_value.eq(csr_value),
+            alu.ctrl.eq(ex.ctrl), alu.a.eq(a), alu.b.eq(b), alu.op2.eq(op2),
+            alu.const.eq(ex.constant), alu.csr_value.eq(ctl.csr_value),
             # A registered multiplier's product joins in MEM (``late_value``), not here.
             alu.product.eq(0 if self.mul_latency else mul.product),
             mul.a.eq(a), mul.b.eq(b),
-            lsu.ex_op.eq(e_op), lsu.ex_base.eq(a), lsu.ex_offset.eq(e_imm),
+            lsu.ex_op.eq(ex.op), lsu.ex_base.eq(a), lsu.ex_offset.eq(ex.imm),
             lsu.ex_store_data.eq(b),
         ]
 
@@ -289,28 +222,28 @@ class ScalarCore(wiring.Component):
         # faulting instruction, both in MEM (registers, or the vector unit's fault: an OR
         # of registered lane flags).
         e_live = e_valid & ~m_redirect & ~m_fault
-        ex_trap = e_live & e_trap
+        ex_trap = e_live & ex.trap
         m.d.comb += [
             # ``valid`` from registers only; the late squash is separate, so the vector
             # memories' write enables need not wait for MEM (the unit undoes a squashed
             # store; nothing issues in the two cycles after a squash).
-            vec.valid.eq(e_valid & e_vector & ~e_trap & ~e_wait.any()),
+            vec.valid.eq(e_valid & ex.vector & ~ex.trap & ~e_wait.any()),
             vec.squash.eq(m_redirect | m_fault),
-            vec.op.eq(e_op), vec.word.eq(e_word), vec.imm.eq(e_imm), vec.pc.eq(e_pc),
-            vec.rd.eq(e_rd), vec.rs1.eq(e_rs1), vec.rs2.eq(e_rs2),
+            vec.op.eq(ex.op), vec.word.eq(ex.word), vec.imm.eq(ex.imm), vec.pc.eq(ex.pc),
+            vec.rd.eq(ex.rd), vec.rs1.eq(ex.rs1), vec.rs2.eq(ex.rs2),
             vec.rs1_value.eq(a), vec.rs2_value.eq(b),
-            vec.id_valid.eq(d_valid), vec.id_word.eq(d_word),
+            vec.id_valid.eq(fe.id_valid), vec.id_word.eq(fe.id_word),
         ]
         # ``e_blocked``: EX waits (for a scalar operand, or a vector stall); registers only.
         # ``e_tries``: it would fire but for an older squash (for the data memory's write
         # enable and the vector look-ahead, which must not wait for MEM).
         ex_hold, e_blocked = Signal(), Signal()
         m.d.comb += [e_blocked.eq(e_wait.any() | (vec.valid & vec.stall)),
-                     ex_hold.eq(e_live & ~e_trap & e_blocked)]
+                     ex_hold.eq(e_live & ~ex.trap & e_blocked)]
         e_fire, e_tries = Signal(), Signal()
-        m.d.comb += [e_tries.eq(e_valid & ~e_trap & ~e_blocked),
+        m.d.comb += [e_tries.eq(e_valid & ~ex.trap & ~e_blocked),
                      e_fire.eq(e_tries & ~m_redirect & ~m_fault)]
-        mispredict = (e_branch & (alu.taken ^ e_pred)) | e_jalr
+        mispredict = (ex.branch & (alu.taken ^ ex.pred)) | ex.jalr
 
         # Data memory, core port: loads read and stores write in EX (one address). The
         # address checks and the squash from MEM are too slow for the write enable, so a
@@ -331,40 +264,32 @@ class ScalarCore(wiring.Component):
             lsu.mem_op.eq(w_op), lsu.mem_addr_lo.eq(w_addr_lo), lsu.mem_rdata.eq(w_raw),
         ]
 
-        # Front end control -----------------------------------------------------------------
-        # ``id_go_early``: the ID instruction would move on, from registers only (the
-        # vector unit's look-ahead); ``id_go``: it moves to EX at the clock edge. Neither
-        # waits for a trap or a fault (late: the vector fault ORs the lanes' flags): in a
-        # cycle that traps, the sequential block below stops the core and clears IF2, ID
-        # and EX (its trap branches win over ``id_free`` and ``id_go``), so what the
-        # fetch does then does not matter.
-        id_go_early, id_go = Signal(), Signal()
-        m.d.comb += [id_go_early.eq(running & d_valid & ~(e_valid & ~e_trap & e_blocked)),
-                     id_go.eq(id_go_early & ~m_redirect)]
-        id_redirect = id_go & d_pred
-        id_free = Signal()          # ID takes the word in IF2 (and IF1 fetches)
-        m.d.comb += id_free.eq(running & (~d_valid | id_go | m_redirect))
-        fetch_addr = Signal(32)
-        m.d.comb += fetch_addr.eq(Mux(m_redirect, m_target,
-                                      Mux(id_redirect, id_target, f_pc + 4)))
-        m.d.comb += [imem_read.addr.eq(fetch_addr[2:]), imem_read.en.eq(id_free),
-                     vec.id_advance.eq(id_go_early)]
+        # Front end (front_end.py): it sees EX block from registers only (the vector unit's
+        # look-ahead must not wait for MEM); a fault or a trap empties IF2, ID and EX.
+        m.d.comb += [
+            fe.running.eq(running), fe.start_pc.eq(self.start_pc), fe.halt.eq(self.halt),
+            fe.stop.eq(m_fault | ex_trap), fe.ex_blocked.eq(e_valid & ~ex.trap & e_blocked),
+            fe.redirect.eq(m_redirect), fe.redirect_target.eq(m_target),
+            fe.hold.eq(ex_hold), fe.wait.eq(hz.wait),
+            imem_read.addr.eq(fe.imem_addr), imem_read.en.eq(fe.imem_en),
+            fe.imem_data.eq(imem_read.data), vec.id_advance.eq(fe.id_advance),
+        ]
 
         # Forwarding selects, register-file reads and operand waits for the next cycle's
         # EX instruction (hazard_unit.py): the one entering from ID (EX moves on to MEM,
         # MEM to WB), or the one held in EX (MEM empties).
         m.d.comb += [
-            hz.hold.eq(ex_hold), hz.ex_rs1.eq(e_rs1), hz.ex_rs2.eq(e_rs2),
-            hz.id_rs1.eq(dec.rs1), hz.id_rs2.eq(dec.rs2),
-            hz.id_reads_rs1.eq(dec.reads_rs1), hz.id_reads_rs2.eq(dec.reads_rs2),
+            hz.hold.eq(ex_hold), hz.ex_rs1.eq(ex.rs1), hz.ex_rs2.eq(ex.rs2),
+            hz.id_rs1.eq(fe.id_rs1), hz.id_rs2.eq(fe.id_rs2),
+            hz.id_reads_rs1.eq(fe.id_reads_rs1), hz.id_reads_rs2.eq(fe.id_reads_rs2),
             hz.l1_valid.eq(l1_valid), hz.l1_rd.eq(l1_rd),
-            *_writer(hz.ex, valid=e_live, writes=e_writes_x, rd=e_rd, late=e_late,
-                     load=e_load, xlate=e_xlate),
+            *_writer(hz.ex, valid=e_live, writes=ex.writes_x, rd=ex.rd, late=ex.late,
+                     load=ex.load, xlate=ex.xlate),
             *_writer(hz.mem, valid=m_valid, writes=m_writes_x, rd=m_rd, load=m_load,
                      xlate=m_xlate),
             *_writer(hz.wb, valid=w_valid, writes=w_writes_x, rd=w_rd, xlate=w_xlate),
         ]
-        src1, src2, wait = hz.src1, hz.src2, hz.wait
+        src1, src2 = hz.src1, hz.src2
         wb_write, late_next = hz.wb_write, hz.late_next
 
         # Register file and host ports ------------------------------------------------------
@@ -385,82 +310,15 @@ class ScalarCore(wiring.Component):
             dhost_write.en.eq(dhost.we),
         ]
 
-        # Sequential: control, front end and EX ---------------------------------------------
-        # The fetch pc sits outside the priority chain below (after a trap, ``~running``
-        # resets it before the next start), so the fetch address meets a single
-        # multiplexer here.
-        with m.If(~running):
-            m.d.sync += f_pc.eq(self.start_pc - 4)
-        with m.Elif(id_free):
-            m.d.sync += f_pc.eq(fetch_addr)
-        with m.If(~running):
-            m.d.sync += [f_valid.eq(0), d_valid.eq(0), e_valid.eq(0)]
-            with m.If(self.start):
-                m.d.sync += [
-                    running.eq(1), status.halted.eq(0), status.cause.eq(TrapCause.NONE),
-                    cycles.eq(Const(-PIPELINE_FILL, 64)),
-                    instret.eq(0),
-                    status.trap_pc.eq(0), status.trap_word.eq(0), status.trap_addr.eq(0),
-                ]
-        with m.Elif(m_fault):
-            # The faulting instruction fired in EX (counted) and is in MEM: uncount it.
-            m.d.sync += [
-                running.eq(0), status.halted.eq(1), status.cause.eq(m_cause),
-                status.trap_pc.eq(m_pc), status.trap_word.eq(m_word),
-                status.trap_addr.eq(Mux(m_vec, vec.fault_addr, m_fault_addr)),
-                f_valid.eq(0), d_valid.eq(0), e_valid.eq(0),
-                cycles.eq(cycles - 1), instret.eq(instret - 1),
-            ]
-        with m.Elif(ex_trap):
-            m.d.sync += [
-                running.eq(0), status.halted.eq(1), status.cause.eq(e_cause),
-                status.trap_pc.eq(e_pc), status.trap_word.eq(e_word),
-                f_valid.eq(0), d_valid.eq(0), e_valid.eq(0),
-                cycles.eq(cycles + e_retiring), instret.eq(instret + e_retiring),
-            ]
-            with m.If((e_cause == TrapCause.FETCH_FAULT) | (e_cause == TrapCause.ILLEGAL)):
-                m.d.sync += status.trap_addr.eq(e_pc)
-        with m.Else():
-            m.d.sync += [cycles.eq(cycles + 1), instret.eq(instret + e_fire)]
-            with m.If(id_free):
-                m.d.sync += [f_valid.eq(1),
-                             d_valid.eq(f_valid & ~m_redirect & ~id_redirect),
-                             d_pc.eq(f_pc), d_word.eq(imem_read.data),
-                             d_fetch_fault.eq(f_fault)]
-            with m.If(id_go):
-                is_csr = [dec.imm[:12] == number for number in CSRS.values()]
-                fetch_fault = d_fetch_fault
-                illegal = dec.illegal | dec.csr_illegal
-                m.d.sync += [
-                    e_valid.eq(1), e_pc.eq(d_pc), e_word.eq(d_word),
-                    e_op.eq(dec.op),
-                    e_imm.eq(Mux(df.shift_imm, dec.rs2, dec.imm)),
-                    e_rd.eq(dec.rd), e_rs1.eq(dec.rs1), e_rs2.eq(dec.rs2),
-                    e_writes_x.eq(dec.writes_x), e_vector.eq(dec.is_vector),
-                    e_ctrl.eq(Cat(*(getattr(df, name) for name in ALU_FLAGS))),
-                    e_op2_imm.eq(~dec.reads_rs2),
-                    e_const.eq(Mux(df.lui, dec.imm,
-                                   d_pc + Mux(df.auipc, dec.imm.as_unsigned(), 4))),
-                    e_csr_sel.eq(Cat(*is_csr)),
-                    e_late.eq(df.late), e_late_mul.eq(df.late_mul), e_load.eq(df.load),
-                    e_xlate.eq(df.xlate),
-                    e_count.eq(df.count), e_clz.eq(df.clz), e_ctz.eq(df.ctz),
-                    # ``halt``: the instruction entering EX becomes a trap of cause NONE
-                    # (it does not execute or retire; trap_pc is where to resume).
-                    e_trap.eq(self.halt | fetch_fault | illegal | df.ecall | df.ebreak),
-                    e_cause.eq(Mux(self.halt, TrapCause.NONE,
-                               Mux(fetch_fault, TrapCause.FETCH_FAULT,
-                                   Mux(illegal, TrapCause.ILLEGAL,
-                                       Mux(df.ecall, TrapCause.ECALL, TrapCause.EBREAK))))),
-                    e_retiring.eq(~self.halt & ~fetch_fault & ~illegal),
-                    e_branch.eq(df.branch), e_jalr.eq(df.jalr), e_pred.eq(d_pred),
-                    e_target.eq(id_target),
-                    e_wait.eq(wait),
-                ]
-            with m.Else():
-                m.d.sync += e_wait.eq(Mux(e_wait.any(), e_wait - 1, 0))
-                with m.If(~ex_hold):
-                    m.d.sync += e_valid.eq(0)
+        # Run control (run_control.py): a fault in MEM wins over a trap in EX.
+        m.d.comb += [
+            ctl.start.eq(self.start), ctl.fire.eq(e_fire), ctl.csr_sel.eq(ex.csr_sel),
+            ctl.fault.eq(m_fault), ctl.fault_cause.eq(m_cause), ctl.fault_pc.eq(m_pc),
+            ctl.fault_word.eq(m_word),
+            ctl.fault_addr.eq(Mux(m_vec, vec.fault_addr, m_fault_addr)),
+            ctl.trap.eq(ex_trap), ctl.trap_cause.eq(ex.cause), ctl.trap_pc.eq(ex.pc),
+            ctl.trap_word.eq(ex.word), ctl.trap_retiring.eq(ex.retiring),
+        ]
 
         # Sequential: MEM and WB (they drain even after a halt) ----------------------------
         # A vector instruction's fault (and its address) arrive from the unit in MEM, so
@@ -470,26 +328,27 @@ class ScalarCore(wiring.Component):
             m_cause.eq(Mux(m_vec, TrapCause.VECTOR_FAULT, m_scalar_cause)),
         ]
         m.d.sync += [
-            m_valid.eq(e_fire), m_rd.eq(e_rd), m_writes_x.eq(e_writes_x), m_xlate.eq(e_xlate),
+            m_valid.eq(e_fire), m_rd.eq(ex.rd), m_writes_x.eq(ex.writes_x),
+            m_xlate.eq(ex.xlate),
             m_result.eq(alu.result),
-            m_load.eq(lsu.ex_is_load), m_late_mul.eq(e_late_mul), m_op.eq(e_op),
+            m_load.eq(lsu.ex_is_load), m_late_mul.eq(ex.late_mul), m_op.eq(ex.op),
             m_store.eq(lsu.ex_is_store),
             m_dropped.eq(e_tries & lsu.ex_is_store & (m_redirect | m_fault)),
             restore.eq((m_scalar_fault & m_store) | m_dropped), restore_addr.eq(m_word_addr),
             restore_en.eq(m_byte_en & ~Mux(restore & (restore_addr == m_word_addr),
                                            restore_en, 0)),
-            m_count.eq(e_count), m_clz.eq(e_clz), m_ctz.eq(e_ctz),
+            m_count.eq(ex.count), m_clz.eq(ex.clz), m_ctz.eq(ex.ctz),
             m_count_parts.eq(count_partials(a)),
             m_addr_lo.eq(lsu.ex_addr[:2]),
             m_word_addr.eq(lsu.ex_word_addr), m_byte_en.eq(lsu.ex_byte_en),
-            m_wdata.eq(lsu.ex_wdata), m_pc.eq(e_pc), m_word.eq(e_word),
-            m_scalar_fault.eq(e_fire & lsu.ex_fault), m_vec.eq(e_fire & e_vector),
+            m_wdata.eq(lsu.ex_wdata), m_pc.eq(ex.pc), m_word.eq(ex.word),
+            m_scalar_fault.eq(e_fire & lsu.ex_fault), m_vec.eq(e_fire & ex.vector),
             m_scalar_cause.eq(Mux(lsu.ex_is_load, TrapCause.LOAD_FAULT,
                                   TrapCause.STORE_FAULT)),
             m_fault_addr.eq(lsu.ex_addr),
             m_redirect.eq(e_fire & mispredict),
-            m_target.eq(Mux(e_jalr, Cat(Const(0, 1), alu.sum[1:]),
-                            Mux(e_pred, e_const, e_target))),
+            m_target.eq(Mux(ex.jalr, Cat(Const(0, 1), alu.sum[1:]),
+                            Mux(ex.pred, ex.constant, ex.target))),
         ]
         counted = Signal(32)
         m.d.comb += counted.eq(count_combine(m_count_parts, m_clz, m_ctz))
@@ -507,8 +366,6 @@ class ScalarCore(wiring.Component):
             w_load.eq(m_load), w_op.eq(m_op), w_addr_lo.eq(m_addr_lo),
             w_raw.eq(dmem_read.data),
         ]
-        m.d.comb += [status.running.eq(running), status.cycles.eq(cycles),
-                     status.instret.eq(instret)]
         # Retire: every record is reported when it reaches L2 (the last write, a late
         # one, happens there), so the stream is in program order.
         retire = self.retire
