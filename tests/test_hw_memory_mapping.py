@@ -28,4 +28,6 @@ def test_register_file_is_distributed_ram(tmp_path):
     cells = synthesise(VectorRegisterFile(lanes), "rf", str(tmp_path))
     # 2 read ports x (16 * lanes bits / 4 per DPR16X4) x (32 registers / 16 per DPR16X4)
     assert cells["TRELLIS_DPR16X4"] == 2 * (16 * lanes // 4) * (REGISTERS // 16), cells
-    assert cells["TRELLIS_FF"] < 2 * 16 * lanes, cells  # no register file in flip-flops
+    # No register file in flip-flops (that would be 32 x 16 per lane): only each lane's
+    # copies of its addresses, enables and host data (about 40 per lane).
+    assert cells["TRELLIS_FF"] < 64 * lanes, cells

@@ -10,9 +10,9 @@ Ports (the port set :mod:`.soc` expects of a core, :func:`.soc_scalar_core.core_
   :mod:`.host_bus`; latency 1 unless said): ``imem_host`` (writes only while stopped),
   ``dmem_host`` (4 byte enables, at any time: its own block-RAM port), ``xreg_host``
   (the scalar register file, only while stopped; ``x0`` reads 0 and ignores writes);
-  ``vmem_host`` and ``lmem_host`` (at any time, own memory ports; latency
-  ``HOST_LATENCY`` of ``hw/vector_unit/host_group.py``, one write per cycle between
-  them); ``vreg_host`` (only while stopped);
+  ``vmem_host`` and ``lmem_host`` (at any time, own memory ports) and ``vreg_host``
+  (only while stopped), all three with latency ``HOST_LATENCY`` of
+  ``hw/vector_unit/host_group.py`` and one write per cycle between them;
 * ``retire`` (``Out(ScalarRetireSignature())``) and ``vector_retire``
   (``Out(VectorRetireSignature(lanes))``): every architectural write, for lockstep
   comparison with the golden model.

@@ -35,7 +35,8 @@ __all__ = ["SocScalarCore", "core_port_members"]
 
 def core_port_members(config: CoreConfig, vector_host_latency: int = 1) -> dict:
     """The port set a core must offer the SoC (see the module docstring);
-    ``vector_host_latency``: the read latency of ``vmem_host`` and ``lmem_host``."""
+    ``vector_host_latency``: the read latency of ``vmem_host``, ``lmem_host`` and
+    ``vreg_host``."""
     def host(space, byte_lanes=1, latency=1):
         return Out(HostMemorySignature(space_bytes(config, space) // 4, byte_lanes, latency))
     return {
@@ -44,7 +45,7 @@ def core_port_members(config: CoreConfig, vector_host_latency: int = 1) -> dict:
         "xreg_host": host(Space.XREG),
         "vmem_host": host(Space.VMEM, latency=vector_host_latency),
         "lmem_host": host(Space.LMEM, latency=vector_host_latency),
-        "vreg_host": host(Space.VREG),
+        "vreg_host": host(Space.VREG, latency=vector_host_latency),
         "retire": Out(ScalarRetireSignature()),
         "vector_retire": Out(VectorRetireSignature(config.lanes)),
     }

@@ -11,12 +11,13 @@ one on the way out, like the vector unit's control (:mod:`.relay`): each hop has
 clock period, and the long nets start and end at flip-flops.
 
 A group is the vector memory's column ``g`` (:class:`~.vector_memory.VectorMemory`,
-two host words per row) and the lane memories of lanes ``4g`` to ``4g + 3`` (two host
-words per element: lanes ``4g, 4g+1`` and ``4g+2, 4g+3``). Both spaces split a host word
+two host words per row), the lane memories of lanes ``4g`` to ``4g + 3`` (two host
+words per element: lanes ``4g, 4g+1`` and ``4g+2, 4g+3``) and those lanes' part of the
+vector register file (two host words per register). Both spaces split a host word
 address the same way (:mod:`spikevec.hw.rtl.host_bus`): the lowest bit is the word in
 the group, the next ``log2(groups)`` bits the group, the rest the row or element. A
 group's request carries each space's address without the group bits (``vmem_addr``:
-the column's word address; ``lmem_addr``: element and pair), one ``wdata`` (the writing
+the column's word address; ``lmem_addr``, ``vreg_addr``: element or register, and pair), one ``wdata`` (the writing
 space's) and each space's write enable, already limited to the group.
 
 Contract (``t``: the cycle ``req`` holds a request; ``req`` need not be held):
@@ -26,8 +27,13 @@ Contract (``t``: the cycle ``req`` holds a request; ``req`` need not be held):
   the lanes (``lmem_addr``; ``lmem_wdata``: the low half for
   the even lane of a pair, the high half for the odd one; ``lmem_we[k]``: write pair
   ``k``), written at the end of ``t+1``;
-* ``t+3``: ``vmem_rdata`` and ``lmem_rdata`` (registers) hold the words that the request
-  of ``t`` read (``lmem_rdata_in``: the group's lane memories' read data, latency 1,
+* ``t+1``, vector registers: ``vreg_reg`` (the register) and ``vreg_we[k]`` (write pair
+  ``k`` with ``lmem_wdata``) go to the register file, which copies them into every lane
+  (:class:`~.vector_register_file.VectorRegisterFile`: it writes at the end of ``t+2``
+  and shows the register on ``vreg_rdata_in`` in ``t+2``);
+* ``t+3``: ``vmem_rdata``, ``lmem_rdata`` and ``vreg_rdata`` (registers) hold the words
+  that the request of ``t`` read (``lmem_rdata_in``: the group's lane memories' read
+  data, latency 1; ``vreg_rdata_in``: the group's lanes of the register file's port A;
   pair ``k`` in bits ``32k`` up). So the read latency is :data:`HOST_LATENCY`.
 
 In a board build every group is an instance of one kept module (``spikevec_host_group``,
@@ -41,6 +47,7 @@ from amaranth.lib.wiring import In, Out
 from ..config import CoreConfig
 from ..rtl.signatures import HostMemorySignature
 from .relay import GROUP
+from .vector_register_file import REGISTERS
 
 __all__ = ["HostGroup", "HOST_LATENCY", "request_layout"]
 
@@ -58,7 +65,8 @@ def request_layout(config: CoreConfig) -> data.StructLayout:
     return data.StructLayout({
         "vmem_addr": range(config.vmem_vectors * WORDS),
         "lmem_addr": range(config.lane_mem_elements * WORDS),
-        "wdata": 32, "vmem_we": 1, "lmem_we": 1,
+        "vreg_addr": range(REGISTERS * WORDS),
+        "wdata": 32, "vmem_we": 1, "lmem_we": 1, "vreg_we": 1,
     })
 
 
@@ -78,7 +86,9 @@ class HostGroup(wiring.Component):
             "vmem": In(HostMemorySignature(config.vmem_vectors * WORDS)),
             "lmem_addr": Out(range(config.lane_mem_elements)), "lmem_wdata": Out(32),
             "lmem_we": Out(WORDS), "lmem_rdata_in": In(32 * WORDS),
-            "vmem_rdata": Out(32), "lmem_rdata": Out(32),
+            "vreg_reg": Out(range(REGISTERS)), "vreg_we": Out(WORDS),
+            "vreg_rdata_in": In(32 * WORDS),
+            "vmem_rdata": Out(32), "lmem_rdata": Out(32), "vreg_rdata": Out(32),
         })
 
     def elaborate(self, platform):
@@ -91,8 +101,13 @@ class HostGroup(wiring.Component):
             self.vmem.we.eq(q.vmem_we),
             self.lmem_addr.eq(q.lmem_addr[1:]), self.lmem_wdata.eq(q.wdata),
         ]
+        vpair, vpair_q = q.vreg_addr[:1], Signal(1, name="vreg_pair_q")
+        m.d.sync += vpair_q.eq(vpair)
+        m.d.comb += self.vreg_reg.eq(q.vreg_addr[1:])
         for k in range(WORDS):
-            m.d.comb += self.lmem_we[k].eq(q.lmem_we & (pair == k))
+            m.d.comb += [self.lmem_we[k].eq(q.lmem_we & (pair == k)),
+                         self.vreg_we[k].eq(q.vreg_we & (vpair == k))]
         m.d.sync += [self.vmem_rdata.eq(self.vmem.rdata),
-                     self.lmem_rdata.eq(self.lmem_rdata_in.word_select(pair_q, 32))]
+                     self.lmem_rdata.eq(self.lmem_rdata_in.word_select(pair_q, 32)),
+                     self.vreg_rdata.eq(self.vreg_rdata_in.word_select(vpair_q, 32))]
         return m

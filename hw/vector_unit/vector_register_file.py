@@ -1,11 +1,11 @@
 """The vector register file: 32 registers of ``lanes`` x 16 bits, two read ports, one
 write port, and host access while the core is stopped."""
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Module, Mux
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..rtl.signatures import HostMemorySignature
 from .lane_copy import lane_copy
+from .relay import GROUP
 
 __all__ = ["VectorRegisterFile", "REGISTERS"]
 
@@ -30,10 +30,11 @@ class VectorRegisterFile(wiring.Component):
       is ``wdata`` (in, ``16 * lanes``) then; the whole register is written at the end
       of that cycle.
 
-    Host port ``host`` (:class:`HostMemorySignature`, ``16 * lanes`` words): word ``a``
-    is lanes ``2k`` (bits 0-15) and ``2k + 1`` (bits 16-31) of register ``a // (lanes/2)``
-    with ``k = a % (lanes/2)``; ``rdata`` is the word addressed in the previous cycle,
-    ``we`` writes ``wdata`` (at the end of the next cycle, which no read can tell).
+    Host access (the vector unit's :class:`~.host_group.HostGroup` of each group of
+    :data:`~.relay.GROUP` lanes drives it): ``host_reg[g]`` (in, 5) is the register the
+    host addresses in group ``g``'s lanes, ``host_we[i]`` (in) writes ``host_wdata[i]``
+    (in, 16) to lane ``i``'s element of it (at the end of the next cycle, which no read
+    can tell); its value shows on ``rdata_a`` (the host's read port) in the next cycle.
     Honoured only while ``host_enable`` (in) is high (the core stopped): it then owns
     read port A, and the write port in cycles without a core write (the core's wins:
     the last results of a stopped program land during the first
@@ -51,13 +52,14 @@ class VectorRegisterFile(wiring.Component):
     def __init__(self, lanes: int):
         self.lanes = lanes
         width = 16 * lanes
-        self.words_per_register = lanes // 2
         super().__init__({
             "raddr_a": In(data.ArrayLayout(5, lanes)), "raddr_b": In(data.ArrayLayout(5, lanes)),
             "rdata_a": Out(width), "rdata_b": Out(width),
             "waddr_next": In(data.ArrayLayout(5, lanes)), "we_next": In(data.ArrayLayout(1, lanes)), "wdata": In(width),
             "host_enable": In(1),
-            "host": Out(HostMemorySignature(REGISTERS * self.words_per_register)),
+            "host_reg": In(data.ArrayLayout(5, -(-lanes // GROUP))),
+            "host_we": In(data.ArrayLayout(1, lanes)),
+            "host_wdata": In(data.ArrayLayout(16, lanes)),
         })
         self.mems = [memory.Memory(shape=16, depth=REGISTERS, init=[]) for _ in range(lanes)]
 
@@ -72,25 +74,19 @@ class VectorRegisterFile(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        words = self.words_per_register
-        word_bits = (words - 1).bit_length()
-        host = self.host
-        host_reg, host_word = host.addr[word_bits:], host.addr[:word_bits]
-        host_word_q = Signal(max(1, word_bits))
-        m.d.sync += host_word_q.eq(host_word)
         for i, mem in enumerate(self.mems):
             m.submodules[f"mem{i}"] = mem
 
             def copy(value, shape, name):
                 return lane_copy(m, platform, value, shape, f"lane{i}_{name}")
+            host_reg = self.host_reg[i // GROUP]
             read_a = Mux(self.host_enable, host_reg, self.raddr_a[i])
             addr_a, addr_b = copy(read_a, 5, "raddr_a"), copy(self.raddr_b[i], 5, "raddr_b")
             we, waddr = copy(self.we_next[i], 1, "we"), copy(self.waddr_next[i], 5, "waddr")
             host_on = copy(self.host_enable, 1, "host_on")
-            host_we = copy(host.we & (host_word == i // 2) if word_bits else host.we, 1,
-                           "host_we")
+            host_we = copy(self.host_we[i], 1, "host_we")
             host_addr = copy(host_reg, 5, "host_addr")
-            host_data = copy(host.wdata.word_select(i % 2, 16), 16, "host_data")
+            host_data = copy(self.host_wdata[i], 16, "host_data")
             write = mem.write_port()
             port_a, port_b = mem.read_port(domain="comb"), mem.read_port(domain="comb")
             m.d.comb += [
@@ -103,6 +99,4 @@ class VectorRegisterFile(wiring.Component):
                          write.data.eq(Mux(core, self.wdata[16 * i:16 * (i + 1)],
                                            host_data)),
                          write.en.eq(Mux(core, we, host_we))]
-        m.d.comb += host.rdata.eq(self.rdata_a.word_select(host_word_q, 32) if words > 1
-                                  else self.rdata_a[:32])
         return m

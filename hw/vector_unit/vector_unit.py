@@ -63,10 +63,9 @@ read before they write); see :func:`~.vector_memory.undoable_store`.
 Ports: ``issue`` (``In(VectorIssueSignature())``), ``running`` (in: the core runs),
 ``vmem_host``, ``lmem_host`` (usable at any time), ``vreg_host`` (only while
 ``running`` is low) (:class:`HostMemorySignature`, one 32-bit word = two lanes; word
-orders of :mod:`spikevec.hw.rtl.host_bus`; latency 1 for ``vreg_host``,
-:data:`~.host_group.HOST_LATENCY` for the memories, which pass a register per group of
-lanes each way: :mod:`.host_group`; ``vmem_host`` and ``lmem_host`` share the groups'
-write data, so write through one of them per cycle), ``retire``
+orders of :mod:`spikevec.hw.rtl.host_bus`; latency :data:`~.host_group.HOST_LATENCY`:
+all three pass a register per group of lanes each way, :mod:`.host_group`; they share
+the groups' write data, so write through one of them per cycle), ``retire``
 (``Out(VectorRetireSignature(lanes))``). Memories for tests: ``regfile.mems``
 (``regfile.sim_get``/``sim_set``), ``vmem.mems`` (``vmem.sim_get``/``sim_set``),
 ``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
@@ -120,7 +119,8 @@ class VectorUnit(wiring.Component):
                                                  latency=HOST_LATENCY)),
             "lmem_host": Out(HostMemorySignature(lanes * config.lane_mem_bytes // 4,
                                                  latency=HOST_LATENCY)),
-            "vreg_host": Out(HostMemorySignature(REGISTERS * config.vector_bytes // 4)),
+            "vreg_host": Out(HostMemorySignature(REGISTERS * config.vector_bytes // 4,
+                                                 latency=HOST_LATENCY)),
             "retire": Out(VectorRetireSignature(lanes)),
         })
         self.regfile = VectorRegisterFile(lanes)
@@ -276,7 +276,6 @@ class VectorUnit(wiring.Component):
         faulted = delayed(m, fault, late - 1, "vstore_fault")
         for c, first in enumerate(range(0, n, vmem.column_lanes)):
             m.d.comb += [vmem.row[c].eq(rows[first]), vmem.write[c].eq(vstores[first] & ~faulted)]
-        wiring.connect(m, wiring.flipped(self.vreg_host), rf.host)
 
         # Lanes --------------------------------------------------------------------------
         # The load stage runs in P2, on the memories' registered read data.
@@ -334,19 +333,21 @@ class VectorUnit(wiring.Component):
         return m
 
     def _host_groups(self, m, shared):
-        """The host's vector- and lane-memory words, through one :class:`HostGroup` per
-        group of :data:`GROUP` lanes (a register each way near the group's memories);
-        both spaces' words ``a``: bit 0 the word in the group, then the group, then the
-        row or element (host_group.py)."""
-        cfg, vh, lh = self.config, self.vmem_host, self.lmem_host
+        """The host's vector-memory, lane-memory and vector-register words, through one
+        :class:`HostGroup` per group of :data:`GROUP` lanes (a register each way near the
+        group's memories); every space's word ``a``: bit 0 the word in the group, then
+        the group, then the row, element or register (host_group.py)."""
+        cfg, vh, lh, rh = self.config, self.vmem_host, self.lmem_host, self.vreg_host
+        rf = self.regfile
         groups = cfg.lanes // GROUP
         group_bits = _log2(groups)
         # The write data of the space that writes (the router writes one at a time).
-        wdata = Mux(lh.we, lh.wdata, vh.wdata)
+        wdata = Mux(lh.we, lh.wdata, Mux(rh.we, rh.wdata, vh.wdata))
         # Each space's read word comes from the group its address named HOST_LATENCY ago.
         vmem_group = delayed(m, vh.addr[1:1 + group_bits], HOST_LATENCY, "host_vmem_group")
         lmem_group = delayed(m, lh.addr[1:1 + group_bits], HOST_LATENCY, "host_lmem_group")
-        vmem_words, lmem_words = [], []
+        vreg_group = delayed(m, rh.addr[1:1 + group_bits], HOST_LATENCY, "host_vreg_group")
+        vmem_words, lmem_words, vreg_words = [], [], []
         for g in range(groups):
             group = HostGroup(cfg)
             m.submodules[f"host_group{g}"] = group if shared is None else shared.instance(
@@ -357,6 +358,9 @@ class VectorUnit(wiring.Component):
                 group.req.wdata.eq(wdata),
                 group.req.vmem_we.eq(vh.we & (vh.addr[1:1 + group_bits] == g)),
                 group.req.lmem_we.eq(lh.we & (lh.addr[1:1 + group_bits] == g)),
+                group.req.vreg_addr.eq(Cat(rh.addr[0], rh.addr[1 + group_bits:])),
+                group.req.vreg_we.eq(rh.we & (rh.addr[1:1 + group_bits] == g)),
+                rf.host_reg[g].eq(group.vreg_reg),
             ]
             wiring.connect(m, group.vmem, self.vmem.host[g])
             lanes = self.lanes[GROUP * g:GROUP * (g + 1)]
@@ -364,11 +368,19 @@ class VectorUnit(wiring.Component):
                 m.d.comb += [lane.host_addr.eq(group.lmem_addr),
                              lane.host_wdata.eq(group.lmem_wdata.word_select(k % 2, 16)),
                              lane.host_we.eq(group.lmem_we[k // 2])]
-            m.d.comb += group.lmem_rdata_in.eq(Cat(lane.host_rdata for lane in lanes))
+                i = GROUP * g + k
+                m.d.comb += [rf.host_we[i].eq(group.vreg_we[k // 2]),
+                             rf.host_wdata[i].eq(group.lmem_wdata.word_select(k % 2, 16))]
+            m.d.comb += [
+                group.lmem_rdata_in.eq(Cat(lane.host_rdata for lane in lanes)),
+                group.vreg_rdata_in.eq(rf.rdata_a[16 * GROUP * g:16 * GROUP * (g + 1)]),
+            ]
             vmem_words.append(group.vmem_rdata)
             lmem_words.append(group.lmem_rdata)
+            vreg_words.append(group.vreg_rdata)
         m.d.comb += [vh.rdata.eq(Cat(*vmem_words).word_select(vmem_group, 32)),
-                     lh.rdata.eq(Cat(*lmem_words).word_select(lmem_group, 32))]
+                     lh.rdata.eq(Cat(*lmem_words).word_select(lmem_group, 32)),
+                     rh.rdata.eq(Cat(*vreg_words).word_select(vreg_group, 32))]
 
     def _retire(self, m, go, fault, ex, vaddr, p4_w, p4_vd, w4):
         """The retire port, reported in P4 of the lanes (``lane_delay`` cycles after the
