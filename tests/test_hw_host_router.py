@@ -84,7 +84,6 @@ def test_router_answers_every_space_after_the_same_latency():
     assert wrote == [(c + 1, s) for c, s, _ in written]   # the request is registered
 
 
-@pytest.mark.filterwarnings("ignore:.*created but never used")   # it raised in __init__
 def test_router_rejects_latency_of_a_space_it_does_not_route():
     with pytest.raises(ValueError, match="STATUS"):
         HostRouter(preset("lanes8"), latencies={Space.STATUS: 2})

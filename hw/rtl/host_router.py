@@ -92,6 +92,7 @@ class HostRouter(wiring.Component):
     """
 
     def __init__(self, config: CoreConfig, live_spaces=(), latencies=None):
+        self._MustUse__silence = True       # no "never used" warning if a check raises
         self.config = config
         latencies = dict(latencies or {})
         unknown = [getattr(s, "name", s) for s in latencies if s not in ROUTED_SPACES]
@@ -106,6 +107,7 @@ class HostRouter(wiring.Component):
         if bad:
             raise ValueError(f"HostRouter live_spaces {bad} are not memory spaces; choose "
                              f"from {[s.name for s in ROUTED_SPACES]}.")
+        self._MustUse__silence = False
         members = {
             "bus": In(HostBusSignature(config)), "control": In(HostControlSignature()),
             "core_start": Out(1), "core_start_pc": Out(32), "core_halt": Out(1), "core_status": In(StatusSignature()),
