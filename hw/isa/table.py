@@ -71,9 +71,10 @@ class CycleModel:
     The vector lanes run ``lane_delay`` cycles behind the core (the instruction stream
     reaches them through a register tree). An instruction whose scalar result the lanes
     compute (``lane_answer`` ``"value"`` in the table: ``vt*``, ``vextract``) issues
-    without waiting for them; its result is ready ``latency(VTOX) = lane_delay + 2``
+    without waiting for them; its result is ready ``latency(VTOX) = lane_delay + 3``
     cycles after it issues (the lanes compute it ``lane_delay`` cycles later and register
-    it, the unit registers it once more and the core writes it to the register file
+    it, each group of lanes reduces its lanes' answers into a register, the unit ORs the
+    groups' words into its result register and the core writes it to the register file
     through a second, late write port), so only a reader that follows it closely waits.
     An instruction that needs the lanes' lane-address check before it can complete
     (``"address"``: ``vloadl``/``vstorel``, whose fault must be precise) waits at issue:
@@ -93,7 +94,7 @@ class CycleModel:
     address_wait: int = 4
     latency: tuple = ((T.ALU, 1), (T.MUL, 2), (T.COUNT, 2), (T.LOAD, 3), (T.STORE, 1),
                       (T.BRANCH, 1), (T.JUMP, 1), (T.SYSTEM, 1), (T.VALU, 2), (T.VMUL, 3),
-                      (T.VTOX, 4), (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
+                      (T.VTOX, 5), (T.VLOAD, 3), (T.VACC, 4), (T.VSTORE, 1))
 
     @property
     def max_lane_wait(self) -> int:

@@ -33,6 +33,7 @@ from ..isa import BY_NAME, CSRS, FORMATS, INSTRUCTIONS, TIMING, Timing
 from .alu import ALU_CONTROL, ALU_FLAGS, COUNT_OPS
 from .decoder import Decoder
 from .enums import Op, TrapCause
+from .hazard_unit import WAIT_BITS
 
 __all__ = ["FrontEnd", "ExInstruction"]
 
@@ -109,13 +110,13 @@ class FrontEnd(wiring.Component):
         super().__init__({
             "running": In(1), "start_pc": In(32), "halt": In(1), "stop": In(1),
             "ex_blocked": In(1), "redirect": In(1), "redirect_target": In(32),
-            "hold": In(1), "wait": In(2),
+            "hold": In(1), "wait": In(WAIT_BITS),
             "imem_addr": Out(range(config.imem_words)), "imem_en": Out(1),
             "imem_data": In(32),
             "id_valid": Out(1), "id_word": Out(32), "id_advance": Out(1),
             "id_rs1": Out(5), "id_rs2": Out(5),
             "id_reads_rs1": Out(1), "id_reads_rs2": Out(1),
-            "ex": Out(ExInstruction), "ex_valid": Out(1), "ex_wait": Out(2),
+            "ex": Out(ExInstruction), "ex_valid": Out(1), "ex_wait": Out(WAIT_BITS),
         })
 
     def elaborate(self, platform):

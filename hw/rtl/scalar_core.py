@@ -6,7 +6,7 @@ Stages and what happens in each:
   prediction (``jal`` and backward branches redirect the fetch from ID), decode into
   EX's instruction register; in ID the register file read is started (synchronous,
   transparent read ports);
-* **EX**: operands are forwarded from MEM, WB and L2, the ALU and the branch comparator run;
+* **EX**: operands are forwarded from MEM, WB and L3, the ALU and the branch comparator run;
   illegal instructions, ``ecall``/``ebreak`` and fetch faults trap here; vector
   instructions issue here; loads and stores address data memory (stores write here);
   the branch outcome is checked against the prediction and registered;
@@ -17,8 +17,9 @@ Stages and what happens in each:
   register it as it leaves the block RAM); ``mul`` sums its registered partial products;
   ``clz``/``ctz``/``cpop`` count;
 * **WB**: loads align their word; the register file is written;
-* **L1**, **L2**: only a ``vtst*``/``vextract`` still matters here: its value, which the
-  vector lanes compute behind the core, arrives from the unit in L2 and is written
+* **L1** to **L3** (:data:`~.hazard_unit.LATE_STAGES`): only a ``vtst*``/``vextract``
+  still matters here: its value, which the vector lanes compute behind the core, arrives
+  from the unit in L3 and is written
   through the register file's late port (a younger instruction's write-back of the same
   register cancels it).
 
@@ -28,7 +29,7 @@ branch's own operand wait; a taken forward branch, a not-taken backward branch a
 ``jalr`` cost +3 (redirect from MEM); an instruction that reads the result of a ``mul``
 or ``clz``/``ctz``/``cpop`` (latency 2) right after it waits one cycle in EX, of a load
 (latency 3) two cycles, or one if one instruction lies between, of a ``vtst*`` or
-``vextract`` (latency 4) three cycles less the instructions between (never for ``x0``);
+``vextract`` (latency 5) four cycles less the instructions between (never for ``x0``);
 the vector unit may add stalls of its own through ``vector.stall``. ``mul_latency=0`` selects a combinational multiplier
 instead, for experiments only: it breaks the table's MUL latency and limits fmax.
 
@@ -55,7 +56,7 @@ when it reaches EX unsquashed the core stops with ``halted``, cause ``NONE``,
 ``trap_addr`` 0 and ``cycles``/``instret`` as the cycle model gives them after the last
 executed instruction. Older instructions finish normally (one in EX may still wait, fault
 or redirect the fetch: a fault wins, a redirect squashes the marked instruction and the
-target is marked instead); MEM to L2 drain in the next 4 cycles, the vector unit's P1-P4
+target is marked instead); MEM to L3 drain in the next 5 cycles, the vector unit's P1-P4
 in the next 4 + ``TIMING.lane_delay`` (its lanes run behind). The stop takes at most a few cycles plus the wait of the instruction in
 EX. Memories: ``imem`` and ``dmem``
 (``lib.memory.Memory``, 32-bit words, true dual-port block RAMs: one port for the core,
@@ -190,12 +191,14 @@ class ScalarCore(wiring.Component):
         m_redirect, m_target = Signal(), Signal(32)
         w_valid, w_rd, w_writes_x, w_result = Signal(), Signal(5), Signal(), Signal(32)
         w_pc = Signal(32)
-        l1_valid, l1_rd, l2_valid, l2_rd = Signal(), Signal(5), Signal(), Signal(5)
+        # L1 to Lk (k = LATE_STAGES): a ``vtst*``/``vextract`` on its way to the late write.
+        l_valid = [Signal(name=f"l{j + 1}_valid") for j in range(LATE_STAGES)]
+        l_rd = [Signal(5, name=f"l{j + 1}_rd") for j in range(LATE_STAGES)]
 
         # EX: operands ---------------------------------------------------------------------
         # Forwarding selects are computed one cycle early (for the instruction entering or
         # staying in EX) and registered, so EX starts from flip-flops.
-        # One-hot: from MEM, WB, the late value (L2) or the register file (whose choice
+        # One-hot: from MEM, WB, the late value (L3) or the register file (whose choice
         # between its two banks joins here, so its read path has one multiplexer less).
         fwd1, fwd2 = hz.fwd1, hz.fwd2
         a, b, op2 = Signal(32), Signal(32), Signal(32)
@@ -282,7 +285,8 @@ class ScalarCore(wiring.Component):
             hz.hold.eq(ex_hold), hz.ex_rs1.eq(ex.rs1), hz.ex_rs2.eq(ex.rs2),
             hz.id_rs1.eq(fe.id_rs1), hz.id_rs2.eq(fe.id_rs2),
             hz.id_reads_rs1.eq(fe.id_reads_rs1), hz.id_reads_rs2.eq(fe.id_reads_rs2),
-            hz.l1_valid.eq(l1_valid), hz.l1_rd.eq(l1_rd),
+            hz.late_valid.eq(Cat(l_valid[:-1])),
+            *(hz.late_rd[j].eq(rd) for j, rd in enumerate(l_rd[:-1])),
             *_writer(hz.ex, valid=e_live, writes=ex.writes_x, rd=ex.rd, late=ex.late,
                      load=ex.load, xlate=ex.xlate),
             *_writer(hz.mem, valid=m_valid, writes=m_writes_x, rd=m_rd, load=m_load,
@@ -290,7 +294,7 @@ class ScalarCore(wiring.Component):
             *_writer(hz.wb, valid=w_valid, writes=w_writes_x, rd=w_rd, xlate=w_xlate),
         ]
         src1, src2 = hz.src1, hz.src2
-        wb_write, late_next = hz.wb_write, hz.late_next
+        wb_write = hz.wb_write
 
         # Register file and host ports ------------------------------------------------------
         w_value = Signal(32)        # loads are aligned here, from the registered word
@@ -301,7 +305,7 @@ class ScalarCore(wiring.Component):
             rf.waddr.eq(Mux(wb_write, w_rd, xhost.addr)),
             rf.wdata.eq(Mux(wb_write, w_value, xhost.wdata)),
             rf.we.eq(wb_write | (~running & xhost.we)),
-            rf.late_addr.eq(l2_rd), rf.late_data.eq(vec.x_result), rf.late_we.eq(l2_valid),
+            rf.late_addr.eq(l_rd[-1]), rf.late_data.eq(vec.x_result), rf.late_we.eq(l_valid[-1]),
             ihost_read.addr.eq(ihost.addr), ihost.rdata.eq(ihost_read.data),
             ihost_write.addr.eq(ihost.addr), ihost_write.data.eq(ihost.wdata),
             ihost_write.en.eq(ihost.we & ~running),
@@ -356,17 +360,19 @@ class ScalarCore(wiring.Component):
         m.d.sync += [
             w_valid.eq(m_valid & ~m_fault), w_rd.eq(m_rd), w_writes_x.eq(m_writes_x),
             w_xlate.eq(m_xlate),
-            # L1, L2: a ``vtst*``/``vextract`` on its way to the late write port (L2, where
-            # the unit's value is due); a younger write-back of its register cancels it.
-            l1_valid.eq(w_valid & w_writes_x & w_xlate & (w_rd != 0)), l1_rd.eq(w_rd),
-            l2_valid.eq(late_next), l2_rd.eq(l1_rd),
+            # L1 to Lk: a ``vtst*``/``vextract`` on its way to the late write port (Lk,
+            # where the unit's value is due); a younger write-back of its register cancels
+            # it (``late_keep``).
+            l_valid[0].eq(w_valid & w_writes_x & w_xlate & (w_rd != 0)), l_rd[0].eq(w_rd),
+            *(l_valid[j + 1].eq(hz.late_keep[j]) for j in range(LATE_STAGES - 1)),
+            *(l_rd[j + 1].eq(l_rd[j]) for j in range(LATE_STAGES - 1)),
             w_pc.eq(m_pc), w_result.eq(late_value),
             # Loads: the block RAM's word is registered raw (its output is slow), aligned
             # in WB and written to the register file (latency 3: never forwarded).
             w_load.eq(m_load), w_op.eq(m_op), w_addr_lo.eq(m_addr_lo),
             w_raw.eq(dmem_read.data),
         ]
-        # Retire: every record is reported when it reaches L2 (the last write, a late
+        # Retire: every record is reported when it reaches L3 (the last write, a late
         # one, happens there), so the stream is in program order.
         retire = self.retire
         x_rec = {"x_valid": w_valid & w_writes_x & (w_rd != 0), "x_late": w_xlate,

@@ -40,7 +40,7 @@ class VectorIssueSignature(wiring.Signature):
     * ``stall`` (in): hold the instruction in EX (and everything younger) this cycle.
       It fans out to the whole front end: drive it from a register where possible;
     * ``x_result`` (in, 32): for instructions that write ``x[rd]`` (``vtst*``,
-      ``vextract``), the value, due ``latency(VTOX) = lane_delay + 2`` cycles after the
+      ``vextract``), the value, due ``latency(VTOX) = lane_delay + 3`` cycles after the
       issue (from a register of the unit: the lanes run behind the core and sit far
       from it); the core writes it then through its register file's late write port
       and forwards it from there; 0 after any other vector instruction;

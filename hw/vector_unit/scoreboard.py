@@ -3,12 +3,13 @@ from amaranth.hdl import Array, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..isa import TIMING
+from ..isa import INSTRUCTIONS, TIMING
 
 __all__ = ["Sources", "Scoreboard", "MAX_WAIT"]
 
-#: The longest wait a reader can see: the largest vector result latency minus one.
-MAX_WAIT = max(latency for _, latency in TIMING.latency) - 1
+#: The longest wait a reader can see: the largest latency of an instruction that writes a
+#: vector register, minus one.
+MAX_WAIT = max(TIMING.latency_of(ins.timing) for ins in INSTRUCTIONS if ins.writes == "v") - 1
 #: The longest wait for the lanes' answer.
 MAX_LANE_WAIT = TIMING.max_lane_wait
 

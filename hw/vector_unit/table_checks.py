@@ -45,8 +45,9 @@ def _check_lane_answers() -> None:
     """The table marks exactly the instructions that need the lanes' answer
     (``lane_answer``: ``"value"`` for an ``x_result``, ``"address"`` for a lane-memory
     address that may fault), and its timing is what the unit implements: a value is
-    delivered ``lane_delay + 2`` cycles after issue (the lanes' delay, their answer
-    register, the unit's ``x_result`` register) with no wait at issue; an address check
+    delivered ``lane_delay + 3`` cycles after issue (the lanes' delay, their answer
+    register, the groups' :class:`~.answer_group.AnswerGroup` register, the unit's
+    ``x_result`` register) with no wait at issue; an address check
     waits the lanes' delay, their answer register and the unit's register of the lanes'
     flags."""
     wants = {"value": 0, "address": TIMING.lane_delay + 2}
@@ -56,10 +57,10 @@ def _check_lane_answers() -> None:
                                  f"{TIMING.lane_wait(answer)} cycles with the lanes "
                                  f"{TIMING.lane_delay} behind, but the unit delivers it "
                                  f"after {wait}; change the Scoreboard or the table.")
-    if TIMING.latency_of(Timing.VTOX) != TIMING.lane_delay + 2:
+    if TIMING.latency_of(Timing.VTOX) != TIMING.lane_delay + 3:
         raise AssertionError(f"The cycle model gives vtox results latency "
                              f"{TIMING.latency_of(Timing.VTOX)}, but the unit delivers them "
-                             f"{TIMING.lane_delay + 2} cycles after issue; change the table.")
+                             f"{TIMING.lane_delay + 3} cycles after issue; change the table.")
     for ins in vector_instructions():
         lane = LANE_MAP[ins.name]
         answer = ("value" if lane.x != XSource.NONE else

@@ -9,9 +9,10 @@ them passes the register tree of :mod:`.relay` (a register here, one per group o
 lanes), so the stages below happen there ``D`` cycles later (EX at ``t+D``, and so on).
 Every issued instruction is delayed alike, so the bypasses and the scoreboard see the
 same distances. Where the core needs an answer from the lanes: ``x_result`` (``vt*``,
-``vextract``) is registered from the lanes' answer (:class:`~.vector_lane.Answer`) and
-due ``D + 2`` cycles after issue (the VTOX latency; the core writes it late, nothing
-waits for it at issue); for the lane-address fault of ``vloadl``/``vstorel`` the
+``vextract``) comes from the lanes' answer (:class:`~.vector_lane.Answer`), one register
+per group of lanes (:class:`~.answer_group.AnswerGroup`) and the unit's ``x_result``
+register: due ``D + 3`` cycles after issue (the VTOX latency; the core writes it late,
+nothing waits for it at issue); for the lane-address fault of ``vloadl``/``vstorel`` the
 instruction waits ``TIMING.lane_wait`` cycles in EX with its operands ready (the
 :class:`Scoreboard` stalls it): the lanes check the address ``D`` cycles after it became
 ready and register their flags, which the unit combines one register later
@@ -70,6 +71,9 @@ the groups' write data, so write through one of them per cycle), ``retire``
 (``regfile.sim_get``/``sim_set``), ``vmem.mems`` (``vmem.sim_get``/``sim_set``),
 ``lanes[i].lmem``; generator state ``lanes[i].s0``/``s1``.
 """
+import operator
+from functools import reduce
+
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -79,6 +83,7 @@ from ..isa import TIMING
 from ..rtl.delay import delayed
 from ..rtl.shared_module import shared_modules
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
+from .answer_group import AnswerGroup
 from .host_group import HOST_LATENCY, HostGroup
 from .relay import GROUP, FanOut
 from .scoreboard import Scoreboard
@@ -250,14 +255,15 @@ class VectorUnit(wiring.Component):
         m.d.comb += [fault.eq(vfault_q | lane_fault_q), iss.fault.eq(fault),
                      iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest_q.as_unsigned()))]
 
-        # x results (``vt*``, ``vextract``): registered from the lanes' answer
-        # ``lane_delay + 1`` cycles after issue, so due at the VTOX latency.
-        answer_at = TIMING.lane_delay + 1
+        # x results (``vt*``, ``vextract``): the lanes' answers (``lane_delay + 1`` cycles
+        # after issue) pass one AnswerGroup register per group, then ``x_result``, so they
+        # are due at the VTOX latency ``lane_delay + 3`` (answer_group.py).
         x_source = Signal(XSource)
-        m.d.comb += x_source.eq(delayed(m, ex.x_source, answer_at, "x_source"))
-        x_lane = delayed(m, ex.imm[:_log2(n)], answer_at, "x_lane")
-        extract = Cat(lane.answer.a for lane in self.lanes).word_select(x_lane, 16)
-        flags = Cat(lane.answer.flag for lane in self.lanes)
+        m.d.comb += x_source.eq(delayed(m, ex.x_source, TIMING.lane_delay + 2, "x_source"))
+        answers = [AnswerGroup(n, g) for g in range(n // GROUP)]
+        flags = Cat(group.flags_q for group in answers)
+        extract = Signal(16)
+        m.d.comb += extract.eq(reduce(operator.or_, (group.value for group in answers)))
         m.d.sync += iss.x_result.eq(Mux(x_source == XSource.TEST, flags,
                                         Mux(x_source == XSource.EXTRACT, extract.as_signed(), 0)))
 
@@ -292,7 +298,12 @@ class VectorUnit(wiring.Component):
             # behind a decoder, and a quarter of the decoders of one per lane.
             m.submodules[f"group_decoder{g}"] = group_dec = VectorDecoder(cfg)
             m.d.comb += [group_dec.word.eq(words[first]), group_dec.valid.eq(valids[first])]
-            m.d.comb += [lane.ex_next.eq(group_dec.ctl) for lane in self.lanes[first:first + GROUP]]
+            lanes = self.lanes[first:first + GROUP]
+            m.d.comb += [lane.ex_next.eq(group_dec.ctl) for lane in lanes]
+            m.submodules[f"answer_group{g}"] = answer = answers[g]
+            m.d.comb += [answer.lane_select.eq(group_dec.ctl.imm[:_log2(n)]),
+                         answer.a.eq(Cat(lane.answer.a for lane in lanes)),
+                         answer.flags.eq(Cat(lane.answer.flag for lane in lanes))]
         sel_as, sel_bs = fan.add(sels[0], Bypass, "sel_a"), fan.add(sels[1], Bypass, "sel_b")
         scalars = fan.add(scalar, 16, "scalar")
         masks = fan.add_own(list(iss.rs1_value[:n]), 1, "mask")    # lane i: bit i
