@@ -199,8 +199,10 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
                            "or per-neuron parameters.")
     # a register-resident state is stored only in the run's last step (emit_sync_stores)
     sync_ok = not init and cg.resident and cg.s0_early and cg.nreg is not None
+    early = _early_mask(al, masks)
     for start in range(g0, g0 + n, K):
         chunks = list(range(start, min(start + K, g0 + n)))
+        following = list(range(start + K, min(start + 2 * K, g0 + n)))
         if ptr:
             batch[0] = start - g0
         elif one_base and start > g0:
@@ -223,8 +225,13 @@ def emit_update(cg, p, g0: int, n: int, G: int, init: bool = False) -> None:
                              [(vreg(ins.srcs[0], k, c),) + mem(ins.attrs["mem"], k)
                               for k, c in enumerate(chunks)])
                 continue
+            if at == early and start > g0:
+                continue        # issued with the previous batch
             for k, c in enumerate(chunks):
                 emit(ins, k, c, at)
+            if at == early:     # the next batch's masks, while these wait for theirs
+                for k, c in enumerate(following):
+                    emit(ins, k, c, at)
         if cg.resident and not low.pre_decay:   # the next step's input starts at the bias
             for k, c in enumerate(chunks):
                 if ("bias",) in off:
@@ -259,6 +266,25 @@ def _mask_registers(cg, p, al, streams, one_base, ring_only):
     regs = free[:cg.C[p.name]]
     cg.mask_regs[p.name] = regs
     return slot, first, end, regs
+
+
+def _early_mask(al, masks):
+    """The index in ``al.ins`` of the spike-mask comparison that the next batch may issue
+    with this one, or None. A ``vt*`` result has latency ``lane_delay + 3`` (5), more than
+    a batch of ``K`` = 4 copies covers, and the mask's first user follows the batch's
+    comparisons. The next batch's comparisons fill that gap when they are safe to issue
+    early: the mask has its own register per chunk (:func:`_mask_registers`), the
+    comparison reads only pinned constants and the chunk's accumulator, and nothing
+    before it in the chunk's IR writes the accumulator."""
+    if masks is None:
+        return None
+    first = masks[1]
+    ins = al.ins[first]
+    if not all(src[0] in ("k", "acc") for src in ins.srcs):
+        return None
+    if any(earlier.dst == ("acc",) for earlier in al.ins[:first]):
+        return None
+    return first
 
 
 def global_pins(cg) -> list:
