@@ -40,16 +40,17 @@ In a board build every group is an instance of one kept module (``spikevec_host_
 see :mod:`spikevec.hw.rtl.shared_module`) so that Yosys does not merge the groups'
 request registers, which have the same inputs, back into one.
 """
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..config import CoreConfig
+from ..rtl.delay import delayed
 from ..rtl.signatures import HostMemorySignature
 from .relay import GROUP
 from .vector_register_file import REGISTERS
 
-__all__ = ["HostGroup", "HOST_LATENCY", "request_layout"]
+__all__ = ["HostGroup", "HOST_LATENCY", "request_layout", "connect_host_groups"]
 
 #: Read latency of the vector unit's ``vmem_host`` and ``lmem_host`` ports: the group's
 #: request register, the block RAM, the group's read register.
@@ -111,3 +112,50 @@ class HostGroup(wiring.Component):
                      self.lmem_rdata.eq(self.lmem_rdata_in.word_select(pair_q, 32)),
                      self.vreg_rdata.eq(self.vreg_rdata_in.word_select(vpair_q, 32))]
         return m
+
+
+def connect_host_groups(m, unit, shared):
+    """Add one :class:`HostGroup` per group of :data:`GROUP` lanes to ``m`` and wire the
+    host ports of the vector unit ``unit`` (``vmem_host``, ``lmem_host``, ``vreg_host``)
+    through them to its memories, lanes and register file; ``shared``: the build's
+    :func:`~spikevec.hw.rtl.shared_module.shared_modules` (None: elaborate each group).
+    Every space's word address ``a``: bit 0 the word in the group, then the group, then
+    the row, element or register."""
+    cfg, rf = unit.config, unit.regfile
+    ports = {"vmem": unit.vmem_host, "lmem": unit.lmem_host, "vreg": unit.vreg_host}
+    group_bits = (cfg.lanes // GROUP - 1).bit_length()
+    groups = slice(1, 1 + group_bits)
+    # The write data of the space that writes (the router writes one at a time).
+    lh, rh, vh = ports["lmem"], ports["vreg"], ports["vmem"]
+    wdata = Mux(lh.we, lh.wdata, Mux(rh.we, rh.wdata, vh.wdata))
+    # Each space's read word comes from the group its address named HOST_LATENCY ago.
+    read_group = {space: delayed(m, port.addr[groups], HOST_LATENCY, f"host_{space}_group")
+                  for space, port in ports.items()}
+    words = {space: [] for space in ports}
+    for g in range(cfg.lanes // GROUP):
+        group = HostGroup(cfg)
+        m.submodules[f"host_group{g}"] = group if shared is None else shared.instance(
+            group, "spikevec_host_group", cfg.fingerprint())
+        m.d.comb += group.req.wdata.eq(wdata)
+        for space, port in ports.items():
+            m.d.comb += [
+                getattr(group.req, f"{space}_addr").eq(Cat(port.addr[0],
+                                                           port.addr[1 + group_bits:])),
+                getattr(group.req, f"{space}_we").eq(port.we & (port.addr[groups] == g)),
+            ]
+            words[space].append(getattr(group, f"{space}_rdata"))
+        m.d.comb += rf.host_reg[g].eq(group.vreg_reg)
+        wiring.connect(m, group.vmem, unit.vmem.host[g])
+        lanes = unit.lanes[GROUP * g:GROUP * (g + 1)]
+        for k, lane in enumerate(lanes):
+            i = GROUP * g + k
+            half = group.lmem_wdata.word_select(k % 2, 16)
+            m.d.comb += [lane.host_addr.eq(group.lmem_addr), lane.host_wdata.eq(half),
+                         lane.host_we.eq(group.lmem_we[k // 2]),
+                         rf.host_we[i].eq(group.vreg_we[k // 2]), rf.host_wdata[i].eq(half)]
+        m.d.comb += [
+            group.lmem_rdata_in.eq(Cat(lane.host_rdata for lane in lanes)),
+            group.vreg_rdata_in.eq(rf.rdata_a[16 * GROUP * g:16 * GROUP * (g + 1)]),
+        ]
+    for space, port in ports.items():
+        m.d.comb += port.rdata.eq(Cat(*words[space]).word_select(read_group[space], 32))

@@ -84,7 +84,7 @@ from ..rtl.delay import delayed
 from ..rtl.shared_module import shared_modules
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
 from .answer_group import AnswerGroup
-from .host_group import HOST_LATENCY, HostGroup
+from .host_group import HOST_LATENCY, connect_host_groups
 from .relay import GROUP, FanOut
 from .scoreboard import Scoreboard
 from .table_checks import check_table
@@ -328,7 +328,7 @@ class VectorUnit(wiring.Component):
                 lane.vmem_bytes.eq(Cat(row[8 * i:8 * (i + 1)], row[8 * (n + i):8 * (n + i + 1)])),
                 lane.p2_result.eq(p2_results[i]),
             ]
-        self._host_groups(m, shared)
+        connect_host_groups(m, self, shared)
 
         # P1 -> P4 bookkeeping, register write, retire -------------------------------------
         m.d.sync += [p1_w.eq(steps & ex.writes_v), p1_vd.eq(ex.vd), p1_res.eq(ex.result),
@@ -342,56 +342,6 @@ class VectorUnit(wiring.Component):
         self._retire(m, steps & ~vfault, fault, ex, vaddr, p4_w, p4_vd, w4)
         fan.build(m, shared)
         return m
-
-    def _host_groups(self, m, shared):
-        """The host's vector-memory, lane-memory and vector-register words, through one
-        :class:`HostGroup` per group of :data:`GROUP` lanes (a register each way near the
-        group's memories); every space's word ``a``: bit 0 the word in the group, then
-        the group, then the row, element or register (host_group.py)."""
-        cfg, vh, lh, rh = self.config, self.vmem_host, self.lmem_host, self.vreg_host
-        rf = self.regfile
-        groups = cfg.lanes // GROUP
-        group_bits = _log2(groups)
-        # The write data of the space that writes (the router writes one at a time).
-        wdata = Mux(lh.we, lh.wdata, Mux(rh.we, rh.wdata, vh.wdata))
-        # Each space's read word comes from the group its address named HOST_LATENCY ago.
-        vmem_group = delayed(m, vh.addr[1:1 + group_bits], HOST_LATENCY, "host_vmem_group")
-        lmem_group = delayed(m, lh.addr[1:1 + group_bits], HOST_LATENCY, "host_lmem_group")
-        vreg_group = delayed(m, rh.addr[1:1 + group_bits], HOST_LATENCY, "host_vreg_group")
-        vmem_words, lmem_words, vreg_words = [], [], []
-        for g in range(groups):
-            group = HostGroup(cfg)
-            m.submodules[f"host_group{g}"] = group if shared is None else shared.instance(
-                group, "spikevec_host_group", cfg.fingerprint())
-            m.d.comb += [
-                group.req.vmem_addr.eq(Cat(vh.addr[0], vh.addr[1 + group_bits:])),
-                group.req.lmem_addr.eq(Cat(lh.addr[0], lh.addr[1 + group_bits:])),
-                group.req.wdata.eq(wdata),
-                group.req.vmem_we.eq(vh.we & (vh.addr[1:1 + group_bits] == g)),
-                group.req.lmem_we.eq(lh.we & (lh.addr[1:1 + group_bits] == g)),
-                group.req.vreg_addr.eq(Cat(rh.addr[0], rh.addr[1 + group_bits:])),
-                group.req.vreg_we.eq(rh.we & (rh.addr[1:1 + group_bits] == g)),
-                rf.host_reg[g].eq(group.vreg_reg),
-            ]
-            wiring.connect(m, group.vmem, self.vmem.host[g])
-            lanes = self.lanes[GROUP * g:GROUP * (g + 1)]
-            for k, lane in enumerate(lanes):
-                m.d.comb += [lane.host_addr.eq(group.lmem_addr),
-                             lane.host_wdata.eq(group.lmem_wdata.word_select(k % 2, 16)),
-                             lane.host_we.eq(group.lmem_we[k // 2])]
-                i = GROUP * g + k
-                m.d.comb += [rf.host_we[i].eq(group.vreg_we[k // 2]),
-                             rf.host_wdata[i].eq(group.lmem_wdata.word_select(k % 2, 16))]
-            m.d.comb += [
-                group.lmem_rdata_in.eq(Cat(lane.host_rdata for lane in lanes)),
-                group.vreg_rdata_in.eq(rf.rdata_a[16 * GROUP * g:16 * GROUP * (g + 1)]),
-            ]
-            vmem_words.append(group.vmem_rdata)
-            lmem_words.append(group.lmem_rdata)
-            vreg_words.append(group.vreg_rdata)
-        m.d.comb += [vh.rdata.eq(Cat(*vmem_words).word_select(vmem_group, 32)),
-                     lh.rdata.eq(Cat(*lmem_words).word_select(lmem_group, 32)),
-                     rh.rdata.eq(Cat(*vreg_words).word_select(vreg_group, 32))]
 
     def _retire(self, m, go, fault, ex, vaddr, p4_w, p4_vd, w4):
         """The retire port, reported in P4 of the lanes (``lane_delay`` cycles after the
