@@ -138,7 +138,7 @@ def test_small_design_builds_with_report(name, router, placer, tmp_path):
     assert ("Running router2" in log) == (report.router == "router2")
     assert ("Running Static placer" in log) == (report.placer == "static")
     assert report.timing_met and report.fmax_mhz > report.requested_mhz
-    assert report.requested_mhz == b.clock_hz / 1e6
+    assert report.requested_mhz == b.clock_hz / 1e6 == report.pnr_target_mhz
     totals = DEVICE_TOTALS[b.device]
     for resource in ("LUT4", "FF", "EBR", "DSP"):
         assert report.resources[resource]["total"] == totals[resource], resource
@@ -148,6 +148,22 @@ def test_small_design_builds_with_report(name, router, placer, tmp_path):
     assert (tmp_path / report.bitstream).stat().st_size > 10_000
     saved = json.loads((tmp_path / "report.spikevec.json").read_text())
     assert saved["fmax_mhz"] == report.fmax_mhz and saved["timing_met"] is True
+
+
+@pytest.mark.parametrize("name", ["ulx3s-25f", "icebreaker"])
+def test_place_and_route_target_constrains_the_core_clock(name, tmp_path):
+    """A P&R target above the requested clock reaches nextpnr as a user constraint on the
+    core clock (not the PLL's derived one), and the fmax reported is that clock's."""
+    b = board(name)
+    target = 3 * b.clock_hz / 1e6
+    report = build_board(b, board_config(b), tmp_path, soc=Echo(), pnr_target_mhz=target,
+                         progress=lambda message: None)
+    log = (tmp_path / "top.tim").read_text()
+    assert f"constraining clock net 'clk' to {target:.2f} MHz" in log
+    nextpnr = json.loads((tmp_path / "report.json").read_text())
+    assert report.fmax_mhz == round(core_fmax(nextpnr, target), 2)
+    assert report.pnr_target_mhz == target and report.requested_mhz == b.clock_hz / 1e6
+    assert report.timing_met == (report.fmax_mhz >= report.requested_mhz)
 
 
 def test_core_elaborates_for_ecp5_with_unmerged_lane_copies():

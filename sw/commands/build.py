@@ -1,7 +1,7 @@
 """``spikevec build``: make a bitstream for a board with the open FPGA flow from PyPI.
 
 Usage: ``spikevec build --board NAME [--lanes N] [--json] [--out DIR] [--seed N]
-[--router router1|router2] [--placer heap|static]``, or
+[--router router1|router2] [--placer heap|static] [--pnr-target MHZ]``, or
 ``spikevec build --list``. Runs yowasp Yosys, nextpnr and the packer (no system tools;
 install the ``boards`` extra), shows progress, and writes the bitstream and
 ``report.spikevec.json`` (resources against the device's totals, achieved fmax of the
@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     p.add_argument("--placer", choices=PLACERS, default=None,
                    help="nextpnr placer: heap or static (spreads cells by density, for "
                    "congested designs). Default: heap up to 16 lanes, static for 32")
+    p.add_argument("--pnr-target", type=float, default=None, metavar="MHZ",
+                   help="core clock nextpnr places and routes for (default: the board's "
+                   "requested clock); the bitstream still runs at the requested clock")
     p.add_argument("--json", action="store_true",
                    help="print the report as JSON on stdout (progress goes to stderr)")
     p.add_argument("--list", action="store_true", help="list the boards and exit")
@@ -72,7 +75,7 @@ def run_command(args) -> int:
 
     try:
         report = build_board(b, config, out, seed=args.seed, router=args.router,
-                             placer=args.placer,
+                             placer=args.placer, pnr_target_mhz=args.pnr_target,
                              progress=progress)
     except ImportError as error:
         raise OSError(str(error)) from None
