@@ -11,13 +11,6 @@ the chosen lane's ``a`` (or 0 when the chosen lane is in another group). The uni
 ``x_result`` then ORs the groups' words together, one register later: the VTOX latency
 is ``lane_delay + 3`` (:func:`~.table_checks.check_table` holds the table to it).
 
-The lanes' lane-memory address checks (``vloadl``/``vstorel``) are reduced the same way
-and in the same register stage the unit had for them: whether any of the group's lanes
-is out of range (``over_q``) and the address of the lowest one that is (``lowest_q``); the
-unit then picks the lowest group (in the first build with the x results grouped, the
-32-way choice of the lowest faulting lane, from 32 address registers spread over the
-chip, was the critical path: 57.93 MHz).
-
 Contract (``u``: the cycle the group's lanes hold the instruction in their EX stage):
 
 * ``lane_select`` (in, ``log2(lanes)`` bits): ``vextract``'s lane number, taken from the
@@ -26,30 +19,15 @@ Contract (``u``: the cycle the group's lanes hold the instruction in their EX st
 * ``a`` (in, ``16 * GROUP``), ``flags`` (in, ``GROUP``): the group's lanes' answers, due
   in ``u + 1`` (lane ``k`` of the group in bits ``16k`` up, bit ``k``);
 * ``value`` (out, 16) and ``flags_q`` (out, ``GROUP``), registers, due in ``u + 2``:
-  ``a`` of the chosen lane if it is in this group, else 0; the flags as they came;
-* ``over`` (in, ``GROUP``), ``addr`` (in, ``GROUP`` x signed 17): the lanes' address
-  checks, due in ``u + 1``; ``over_q`` (out) and ``lowest_q`` (out, signed 17),
-  registers due in ``u + 2``: any lane over, and the lowest such lane's address (any
-  value when none is).
+  ``a`` of the chosen lane if it is in this group, else 0; the flags as they came.
 """
-from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import data, wiring
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from .relay import GROUP
 
-__all__ = ["AnswerGroup", "lowest_set"]
-
-
-def lowest_set(flags, values):
-    """``(any flag, the value of the lowest set flag)`` as a balanced tree of 2:1
-    multiplexers (depth log2 of the count, not a chain)."""
-    if len(flags) == 1:
-        return flags[0], values[0]
-    half = len(flags) // 2
-    low_any, low = lowest_set(flags[:half], values[:half])
-    high_any, high = lowest_set(flags[half:], values[half:])
-    return low_any | high_any, Mux(low_any, low, high)
+__all__ = ["AnswerGroup"]
 
 
 class AnswerGroup(wiring.Component):
@@ -66,8 +44,6 @@ class AnswerGroup(wiring.Component):
             "lane_select": In(max(1, (lanes - 1).bit_length())),
             "a": In(16 * GROUP), "flags": In(GROUP),
             "value": Out(16), "flags_q": Out(GROUP),
-            "over": In(GROUP), "addr": In(data.ArrayLayout(signed(17), GROUP)),
-            "over_q": Out(1), "lowest_q": Out(signed(17)),
         })
 
     def elaborate(self, platform):
@@ -80,6 +56,4 @@ class AnswerGroup(wiring.Component):
         mine = at_answer[group_bits:] == self.index
         chosen = self.a.word_select(at_answer[:group_bits], 16)
         m.d.sync += [self.value.eq(Mux(mine, chosen, 0)), self.flags_q.eq(self.flags)]
-        over, lowest = lowest_set(list(self.over), [self.addr[k] for k in range(GROUP)])
-        m.d.sync += [self.over_q.eq(over), self.lowest_q.eq(lowest)]
         return m

@@ -83,7 +83,7 @@ from ..isa import TIMING
 from ..rtl.delay import delayed
 from ..rtl.shared_module import shared_modules
 from ..rtl.signatures import HostMemorySignature, VectorIssueSignature, VectorRetireSignature
-from .answer_group import AnswerGroup, lowest_set
+from .answer_group import AnswerGroup
 from .host_group import HOST_LATENCY, connect_host_groups
 from .relay import GROUP, FanOut
 from .scoreboard import Scoreboard
@@ -99,6 +99,17 @@ __all__ = ["VectorUnit"]
 def _log2(n: int) -> int:
     assert n & (n - 1) == 0, f"{n} is not a power of two"
     return n.bit_length() - 1
+
+
+def _lowest_set(flags, values):
+    """``(any flag, the value of the lowest set flag)`` as a balanced tree of 2:1
+    multiplexers (depth log2 of the count, not a chain)."""
+    if len(flags) == 1:
+        return flags[0], values[0]
+    half = len(flags) // 2
+    low_any, low = _lowest_set(flags[:half], values[:half])
+    high_any, high = _lowest_set(flags[half:], values[half:])
+    return low_any | high_any, Mux(low_any, low, high)
 
 
 class VectorUnit(wiring.Component):
@@ -226,20 +237,20 @@ class VectorUnit(wiring.Component):
         m.d.comb += [tries.eq(iss.valid & ~stall), steps.eq(tries & ~iss.squash)]
         # The fault and its address are due one cycle later (P1, the core's MEM). A
         # vector-memory fault is known in EX from the scalar address. A lane-memory
-        # address check comes from the lanes' answer: each group of lanes registers its
-        # lanes' flags and lowest faulting address (AnswerGroup: ``over_q``,
-        # ``lowest_q``), and, as the instruction issues (it has waited ``address_wait``
-        # for that), they are combined into ``lane_fault_q`` and the lowest faulting
-        # lane's address (a balanced tree over the groups), so the core's trap logic sees
-        # registers only. Register writes leave P1 only without a
+        # address check comes from the lanes' answer: their registered flags and
+        # addresses are registered again here (``overs_q``, ``addrs_q``), and, as the
+        # instruction issues (it has waited ``address_wait`` for that), combined into
+        # ``lane_fault_q`` and the lowest faulting lane's address (a balanced tree), so the
+        # core's trap logic sees registers only. Register writes leave P1 only without a
         # fault; lane stores, which wrote in EX, are undone after it (in VectorLane).
-        answers = [AnswerGroup(n, g) for g in range(n // GROUP)]
-        vfault_q, vaddr_q = Signal(), Signal(32)
+        overs_q, vfault_q, vaddr_q = Signal(n), Signal(), Signal(32)
         lane_fault_q, lowest_q = Signal(), Signal(signed(17))
-        overs_q = Cat(group.over_q for group in answers)
-        _, lowest = lowest_set(list(overs_q), [group.lowest_q for group in answers])
-        m.d.sync += [vfault_q.eq(steps & vfault), vaddr_q.eq(vaddr),
+        addrs_q = [Signal(signed(17), name=f"lane_addr{i}_q") for i in range(n)]
+        _, lowest = _lowest_set(list(overs_q), addrs_q)
+        m.d.sync += [overs_q.eq(Cat(lane.answer.over for lane in self.lanes)),
+                     vfault_q.eq(steps & vfault), vaddr_q.eq(vaddr),
                      lane_fault_q.eq(steps & lane_mem & overs_q.any()), lowest_q.eq(lowest)]
+        m.d.sync += [q.eq(lane.answer.addr) for q, lane in zip(addrs_q, self.lanes)]
         fault = Signal()
         m.d.comb += [fault.eq(vfault_q | lane_fault_q), iss.fault.eq(fault),
                      iss.fault_addr.eq(Mux(vfault_q, vaddr_q, lowest_q.as_unsigned()))]
@@ -249,6 +260,7 @@ class VectorUnit(wiring.Component):
         # are due at the VTOX latency ``lane_delay + 3`` (answer_group.py).
         x_source = Signal(XSource)
         m.d.comb += x_source.eq(delayed(m, ex.x_source, TIMING.lane_delay + 2, "x_source"))
+        answers = [AnswerGroup(n, g) for g in range(n // GROUP)]
         flags = Cat(group.flags_q for group in answers)
         extract = Signal(16)
         m.d.comb += extract.eq(reduce(operator.or_, (group.value for group in answers)))
@@ -291,9 +303,7 @@ class VectorUnit(wiring.Component):
             m.submodules[f"answer_group{g}"] = answer = answers[g]
             m.d.comb += [answer.lane_select.eq(group_dec.ctl.imm[:_log2(n)]),
                          answer.a.eq(Cat(lane.answer.a for lane in lanes)),
-                         answer.flags.eq(Cat(lane.answer.flag for lane in lanes)),
-                         answer.over.eq(Cat(lane.answer.over for lane in lanes)),
-                         *(answer.addr[k].eq(lane.answer.addr) for k, lane in enumerate(lanes))]
+                         answer.flags.eq(Cat(lane.answer.flag for lane in lanes))]
         sel_as, sel_bs = fan.add(sels[0], Bypass, "sel_a"), fan.add(sels[1], Bypass, "sel_b")
         scalars = fan.add(scalar, 16, "scalar")
         masks = fan.add_own(list(iss.rs1_value[:n]), 1, "mask")    # lane i: bit i
