@@ -51,7 +51,8 @@ class AnswerGroup(wiring.Component):
         group_bits = (GROUP - 1).bit_length()
         # The lane number follows the instruction: loaded with the lanes' EX control
         # (``u``), then once more to meet their answers (``u + 1``).
-        in_ex, at_answer = Signal.like(self.lane_select), Signal.like(self.lane_select)
+        in_ex = Signal.like(self.lane_select, name="lane_select_ex")
+        at_answer = Signal.like(self.lane_select, name="lane_select_answer")
         m.d.sync += [in_ex.eq(self.lane_select), at_answer.eq(in_ex)]
         mine = at_answer[group_bits:] == self.index
         chosen = self.a.word_select(at_answer[:group_bits], 16)
