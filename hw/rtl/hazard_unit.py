@@ -44,7 +44,8 @@ __all__ = ["HazardUnit", "Writer", "LATE_STAGES", "WAIT_BITS", "FORWARD_SOURCES"
 #: Stages after WB that carry a ``vtst*``/``vextract`` to its late register write (L1 to
 #: Lk; the value arrives in the last): the table's VTOX latency less EX and MEM.
 LATE_STAGES = TIMING.latency_of(Timing.VTOX) - 2
-assert LATE_STAGES >= 2, "The scalar core needs a VTOX latency of 4 or more (it forwards late values from L2 on)."
+assert LATE_STAGES >= 2, ("The scalar core needs a VTOX latency of 4 or more (it forwards "
+                          "late values from L2 on).")
 #: Width of the operand wait (the longest: a reader right behind a ``vtst*``).
 WAIT_BITS = (LATE_STAGES + 1).bit_length()
 #: The one-hot order of ``fwd1``/``fwd2``.
@@ -131,23 +132,25 @@ class HazardUnit(wiring.Component):
             return ((self.id_reads_rs1 & (self.id_rs1 == reg)) |
                     (self.id_reads_rs2 & (self.id_rs2 == reg)))
 
-        xlate = 2 + LATE_STAGES - 1
-        waits = [Mux(ex.valid & (ex.rd != 0) & reads(ex.rd),
-                     Mux(ex.xlate, xlate, Mux(ex.load, 2, Mux(ex.late, 1, 0))), 0)]
-        younger = [ex.valid & ex.writes & (ex.rd == mem.rd)]
-        waits.append(Mux(mem.valid & (mem.rd != 0) & reads(mem.rd) & ~younger[0],
-                         Mux(mem.xlate, xlate - 1, Mux(mem.load, 1, 0)), 0))
-        writers = [(ex.valid & ex.writes, ex.rd), (mem.valid & mem.writes, mem.rd)]
+        # ``writers``: the producers younger than the stage being looked at; one of them
+        # writing the same register shadows it.
+        vtox_wait = 1 + LATE_STAGES     # behind a ``vtst*`` in EX: latency - 1
+        writers = [(ex.valid & ex.writes, ex.rd)]
 
         def shadowed(rd):
             return _or(writes & (reg == rd) for writes, reg in writers)
 
+        waits = [Mux(ex.valid & (ex.rd != 0) & reads(ex.rd),
+                     Mux(ex.xlate, vtox_wait, Mux(ex.load, 2, Mux(ex.late, 1, 0))), 0),
+                 Mux(mem.valid & (mem.rd != 0) & reads(mem.rd) & ~shadowed(mem.rd),
+                     Mux(mem.xlate, vtox_wait - 1, Mux(mem.load, 1, 0)), 0)]
+        writers.append((mem.valid & mem.writes, mem.rd))
         waits.append(Mux(wb.valid & wb.xlate & (wb.rd != 0) & reads(wb.rd) & ~shadowed(wb.rd),
-                         xlate - 2, 0))
+                         vtox_wait - 2, 0))
         writers.append((wb.valid & wb.writes, wb.rd))
-        for j, (valid, rd) in enumerate(pending):
-            if xlate - 3 - j > 0:
-                waits.append(Mux(valid & reads(rd) & ~shadowed(rd), xlate - 3 - j, 0))
+        for j, (valid, rd) in enumerate(pending):       # L(j+1)
+            if vtox_wait - 3 - j > 0:
+                waits.append(Mux(valid & reads(rd) & ~shadowed(rd), vtox_wait - 3 - j, 0))
             writers.append((valid, rd))
         m.d.comb += self.wait.eq(reduce(_max, waits))
         return m
